@@ -27,7 +27,8 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=(target.suffix if suffix is None else suffix) + ".tmp",
+        prefix=f".{target.name}.",
+        suffix=(target.suffix if suffix is None else suffix) + ".tmp",
         dir=target.parent,
     )
     os.close(fd)

@@ -1,0 +1,71 @@
+"""Settings of the data stage (the ``data:`` section of config.yaml), as frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """How one clip is turned into a prepared Parquet file (``python -m adm.prepare``).
+
+    Attributes:
+        fps: output frame rate of every stream (30 as the paper and its peers).
+        bvh_fps: the BVH's real frame rate. BEAT is 120 fps; some files declare a wrong
+            ``Frame Time`` (beat.md), so the nominal rate is configured, not read from the file.
+        face_fps: the face JSON's frame rate (BEAT: 60).
+        resample: ``decimate`` keeps every k-th frame as the peers do (exact integer ratio
+            required); ``filtered`` low-pass filters before resampling (any ratio).
+        whole_seconds: cut the common length down to whole seconds (CaMN, DiffSHEG habit).
+        on_bad_clip: ``fail`` stops the pipeline on a malformed clip; ``skip`` writes an empty
+            marker file and the split stage lists the clip and reason in ``skipped.tsv``.
+        max_length_mismatch_s: streams whose lengths differ by more than this many seconds are
+            still cut to the shortest, but the difference is logged as a warning.
+    """
+
+    fps: int = 30
+    bvh_fps: float = 120.0
+    face_fps: float = 60.0
+    resample: Literal["decimate", "filtered"] = "decimate"
+    whole_seconds: bool = False
+    on_bad_clip: Literal["fail", "skip"] = "fail"
+    max_length_mismatch_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class BeatSourceConfig:
+    """Where and how to fetch BEAT v0.2.1 (``python -m adm.download``).
+
+    Attributes:
+        repo: Hugging Face dataset id.
+        revision: pinned commit (full sha, or a prefix of at least 7 hex digits which the
+            download checks against the commit the hub resolves ``branch`` to).
+        branch: ref resolved when ``revision`` is a prefix.
+        subfolder: top folder of the English release inside the dataset.
+        kinds: take types to fetch (0 = speech, 1 = conversation).
+        speech_takes: number of speech takes per speaker (1..N).
+        conversation_takes: number of conversation takes per speaker (1..N).
+        missing: clip stems known to be absent from the release (beat.md).
+    """
+
+    repo: str = "H-Liu1997/BEAT"
+    revision: str = "604f5ec"
+    branch: str = "main"
+    subfolder: str = "beat_english_v0.2.1"
+    kinds: tuple[int, ...] = (0, 1)
+    speech_takes: int = 118
+    conversation_takes: int = 12
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """The whole ``data:`` section."""
+
+    source: Literal["synth", "beat"] = "synth"
+    speakers: tuple[int, ...] = (2, 4, 6, 8)
+    prepare: PrepareConfig = field(default_factory=PrepareConfig)
+    min_std: float = 1e-4
+    synth: dict[str, Any] = field(default_factory=dict)
+    beat: BeatSourceConfig = field(default_factory=BeatSourceConfig)

@@ -1,0 +1,37 @@
+"""Shared test fixtures: the real BEAT files kept beside the project tree, when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+# Read in place, never copied into the project; a fresh clone has no ../shared and skips.
+BEAT_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared/fixtures/beat"
+
+
+def _beat_file(name: str) -> Path:
+    path = BEAT_FIXTURES / name
+    if not path.is_file():
+        pytest.skip(f"real BEAT fixture {path} is absent (it lives beside the development tree)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def beat_fixtures() -> Path:
+    """The folder of real BEAT test files; skips the test when it is absent."""
+    if not BEAT_FIXTURES.is_dir():
+        pytest.skip(f"real BEAT fixtures {BEAT_FIXTURES} are absent (a fresh clone has none)")
+    return BEAT_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def beat_bvh_path() -> Path:
+    """``2_scott_0_1_1.bvh``: real header, 957 motion lines (15 fps), ``Frames: 7669``."""
+    return _beat_file("2_scott_0_1_1.bvh")
+
+
+@pytest.fixture(scope="session")
+def beat_wav_path() -> Path:
+    """``2_scott_0_3_3.wav``: 16 kHz mono 24-bit PCM, 68.0 s."""
+    return _beat_file("2_scott_0_3_3.wav")

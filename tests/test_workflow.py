@@ -1,0 +1,98 @@
+"""The pipeline's shape: lint, format, config validation, dry runs, README and CI agree."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], cwd: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def snakemake(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return run([sys.executable, "-m", "snakemake", "--cores", "1", *args], cwd=cwd)
+
+
+def test_ruff_lint_is_clean():
+    result = run([sys.executable, "-m", "ruff", "check", "."])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean():
+    result = run([sys.executable, "-m", "ruff", "format", "--check", "."])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_snakemake_lint_is_clean():
+    result = snakemake("--lint")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "Congratulations" in out, out
+
+
+def test_dry_run_shows_the_whole_data_stage():
+    result = snakemake("-n", "--quiet", "rules")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    for rule in ("synthesize_corpus", "prepare_clip", "split", "norm_stats"):
+        assert re.search(rf"^\s*{rule}\s+\d+", out, re.M), f"{rule} missing from:\n{out}"
+    assert "download_beat" not in out
+
+
+def test_dry_run_with_real_beat_downloads_the_configured_speakers(tmp_path):
+    override = tmp_path / "beat.yaml"
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    cfg["data"]["source"] = "beat"
+    cfg["data"]["speakers"] = [2, 4]
+    override.write_text(yaml.safe_dump(cfg))
+    result = snakemake("-n", "--quiet", "rules", "--configfile", str(override))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert re.search(r"^\s*download_beat\s+1\b", out, re.M), out
+    # 118 speech + 12 conversation takes for each of the two speakers.
+    assert re.search(r"^\s*prepare_clip\s+260\b", out, re.M), out
+    assert "synthesize_corpus" not in out
+
+
+def test_a_misspelt_config_key_is_an_error_naming_it(tmp_path):
+    override = tmp_path / "typo.yaml"
+    override.write_text("data:\n  prepare:\n    fsp: 30\n")
+    result = snakemake("-n", "--configfile", str(override))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "fsp" in out, out
+
+
+def test_a_wrong_config_value_is_an_error_naming_it(tmp_path):
+    override = tmp_path / "bad.yaml"
+    override.write_text("data:\n  source: beet\n")
+    result = snakemake("-n", "--configfile", str(override))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "beet" in out, out
+
+
+def test_ci_runs_the_readme_test_command_exactly():
+    readme = (ROOT / "README.md").read_text()
+    marker = readme.index("<!-- test-command -->")
+    block = re.search(r"```bash\n(.+?)\n```", readme[marker:], re.S)
+    assert block, "README has no test command block"
+    command = block.group(1).strip()
+    extracted = run(
+        ["awk", "/<!-- test-command -->/{getline; getline; print; exit}", "README.md"]
+    ).stdout.strip()
+    assert extracted == command
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "README.md" in ci and "HF_HUB_OFFLINE=1" in ci
+
+
+def test_torch_is_pinned_exactly():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"torch==2.13.0"' in pyproject
