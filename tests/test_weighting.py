@@ -1,0 +1,110 @@
+"""Task-loss weighting: fixed weights and Kendall et al. (2018) uncertainty weighting."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from adm.errors import ConfigError
+from adm.weighting import FixedWeighting, UncertaintyWeighting, build_weighting
+
+
+def losses(g: float, f: float) -> dict[str, torch.Tensor]:
+    return {"gesture": torch.tensor(g), "face": torch.tensor(f)}
+
+
+def test_uncertainty_loss_equals_the_formula():
+    uw = UncertaintyWeighting(["gesture", "face"], init_log_var={"gesture": 0.3, "face": -0.7})
+    total = uw(losses(2.0, 0.5))
+    expected = 0.5 * math.exp(-0.3) * 2.0 + 0.5 * 0.3 + 0.5 * math.exp(0.7) * 0.5 + 0.5 * -0.7
+    assert total.item() == pytest.approx(expected, rel=1e-6)
+    # Same value in the sigma form of method.md: L/(2 sigma^2) + log sigma.
+    sg, sf = math.exp(0.15), math.exp(-0.35)
+    sigma_form = 2.0 / (2 * sg**2) + 0.5 / (2 * sf**2) + math.log(sg) + math.log(sf)
+    assert total.item() == pytest.approx(sigma_form, rel=1e-6)
+
+
+def test_uncertainty_starts_equal_and_reports_sigmas():
+    uw = build_weighting("uncertainty", ["gesture", "face"])
+    assert uw.weights() == {"gesture": 0.5, "face": 0.5}
+    assert uw.sigmas() == {"gesture": 1.0, "face": 1.0}
+    assert uw.log_values() == {
+        "sigma_gesture": 1.0,
+        "weight_gesture": 0.5,
+        "sigma_face": 1.0,
+        "weight_face": 0.5,
+    }
+
+
+def test_weights_are_normalised_inverse_variances():
+    # sigma_g^2 = 1, sigma_f^2 = 3 -> 1/(2 sigma^2) = 1/2, 1/6 -> weights 3/4, 1/4.
+    uw = UncertaintyWeighting(
+        ["gesture", "face"], init_log_var={"gesture": 0.0, "face": math.log(3)}
+    )
+    w = uw.weights()
+    assert w["gesture"] == pytest.approx(0.75) and w["face"] == pytest.approx(0.25)
+    assert sum(w.values()) == pytest.approx(1.0)
+    assert uw.sigmas()["face"] == pytest.approx(math.sqrt(3))
+
+
+def test_gradients_reach_the_log_variances():
+    uw = UncertaintyWeighting(["gesture", "face"])
+    net_out = torch.tensor(3.0, requires_grad=True)
+    uw({"gesture": net_out, "face": torch.tensor(1.0)}).backward()
+    # d/ds (0.5 e^-s L + 0.5 s) at s = 0 is 0.5 - 0.5 L.
+    assert uw.log_var["gesture"].grad.item() == pytest.approx(-1.0)
+    assert uw.log_var["face"].grad.item() == pytest.approx(0.0)
+    assert net_out.grad.item() == pytest.approx(0.5)  # the task loss is scaled by 1/(2 sigma^2)
+    assert {n for n, _ in uw.named_parameters()} == {"log_var.gesture", "log_var.face"}
+    assert set(uw.state_dict()) == {"log_var.gesture", "log_var.face"}
+
+
+def test_optimising_constant_losses_reaches_sigma_squared_equal_loss():
+    # The minimum over s of 0.5 e^-s L + 0.5 s is at s = log L, so weights become prop. to 1/L.
+    uw = UncertaintyWeighting(["gesture", "face"])
+    opt = torch.optim.Adam(uw.parameters(), lr=0.05)
+    for _ in range(600):
+        opt.zero_grad()
+        uw(losses(2.0, 0.5)).backward()
+        opt.step()
+    assert uw.log_var["gesture"].item() == pytest.approx(math.log(2.0), abs=1e-3)
+    assert uw.log_var["face"].item() == pytest.approx(math.log(0.5), abs=1e-3)
+    assert uw.weights()["gesture"] == pytest.approx(0.2, abs=1e-3)
+
+
+def test_fixed_weighting_has_no_parameters_and_does_not_move():
+    fw = build_weighting("fixed", ["gesture", "face"])
+    assert list(fw.parameters()) == []
+    assert fw(losses(2.0, 0.5)).item() == pytest.approx(2.5)
+    assert fw.weights() == {"gesture": 0.5, "face": 0.5}
+    dummy = torch.nn.Parameter(torch.tensor(1.0))
+    opt = torch.optim.AdamW([dummy, *fw.parameters()], lr=0.1)
+    opt.zero_grad()
+    fw({"gesture": dummy * 2.0, "face": dummy}).backward()
+    opt.step()
+    assert fw.weights() == {"gesture": 0.5, "face": 0.5}
+    assert fw.log_values()["sigma_face"] == pytest.approx(math.sqrt(0.5))
+
+
+def test_fixed_weights_single_task_and_unequal():
+    a2e = FixedWeighting({"face": 1.0})
+    assert a2e({"face": torch.tensor(0.25)}).item() == pytest.approx(0.25)
+    assert a2e.log_values() == {"sigma_face": pytest.approx(math.sqrt(0.5)), "weight_face": 1.0}
+    fw = FixedWeighting({"gesture": 3.0, "face": 1.0})
+    assert fw(losses(1.0, 2.0)).item() == pytest.approx(5.0)
+    assert fw.weights() == {"gesture": 0.75, "face": 0.25}
+
+
+def test_bad_use_is_refused():
+    with pytest.raises(ValueError, match="face"):
+        UncertaintyWeighting(["gesture", "face"])({"gesture": torch.tensor(1.0)})
+    with pytest.raises(ConfigError, match="unknown name"):
+        build_weighting("gradnorm", ["gesture"])
+    with pytest.raises(ConfigError, match="init_log_vr"):
+        build_weighting("uncertainty", ["gesture"], init_log_vr=0.0)
+    with pytest.raises(ConfigError, match="weights"):
+        build_weighting("fixed", ["gesture", "face"], weights={"gesture": 1.0})
+    with pytest.raises(ConfigError, match="face"):
+        FixedWeighting({"gesture": 1.0, "face": -1.0})
