@@ -1,0 +1,106 @@
+"""``python -m adm.features.audio`` end to end: real BEAT audio, metadata, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adm.config import config_hash, from_dict
+from adm.data.audio import write_wav
+from adm.features import audio as audio_cli
+from adm.features.config import AudioFeatureConfig
+from adm.features.layout import FeatureLayout
+from adm.io.frames import read_frames, write_frames
+
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared/fixtures/beat"
+SR, FPS = 16000, 30
+
+
+def make_clip(path, num_frames: int) -> None:
+    meta = {"num_frames": num_frames, "fps": FPS, "clip": "2_scott_0_3_3", "speaker": 2}
+    write_frames(path, {"gesture": np.zeros((num_frames, 3), np.float32)}, meta)
+
+
+def run(tmp_path, wav, num_frames: int, config: dict | None = None, log=None):
+    clip, out = tmp_path / "clip.parquet", tmp_path / "audio.parquet"
+    make_clip(clip, num_frames)
+    argv = ["--clip", str(clip), "--wav", str(wav), "--out", str(out)]
+    argv += ["--config", json.dumps(config or {})] + (["--log", str(log)] if log else [])
+    return audio_cli.main(argv), out
+
+
+def test_real_beat_take_gives_t_rows_and_records_how(tmp_path):
+    wav = FIXTURES / "2_scott_0_3_3.wav"
+    if not wav.exists():
+        pytest.skip("BEAT fixtures (../shared/fixtures/beat) are not available")
+    log = tmp_path / "logs" / "audio.log"
+    # 60 s of motion against the 68 s recording: the clip's T wins.
+    code, out = run(tmp_path, wav, 1800, log=log)
+    assert code == 0
+    table = read_frames(out)
+    feats, meta = table["audio"], table.metadata
+    assert feats.shape == (1800, 109) and feats.dtype == np.float32
+    assert np.isfinite(feats).all()
+    layout = FeatureLayout.from_dict(meta["layout"])
+    assert layout.names == ("mfcc", "logmel", "prosody", "onset") and layout.dim == 109
+    assert meta["config_hash"] == config_hash(AudioFeatureConfig())
+    assert meta["wavlm"] is None
+    assert {"adm", "librosa", "torch", "transformers"} <= set(meta["versions"])
+    assert meta["num_frames"] == 1800 and meta["clip"] == "2_scott_0_3_3"
+    assert abs(meta["audio_seconds"] - 68.0) < 0.1
+    assert "WITHOUT WavLM" in log.read_text()
+    # Speech: voiced frames with a male speaker's pitch, and a few onsets per second.
+    pitch = feats[:, layout.slice("prosody")][:, 2]
+    assert 0.2 < (pitch > 0).mean() < 0.9
+    assert 70 < np.median(pitch[pitch > 0]) < 250
+    assert 0.5 < feats[:, layout.slice("onset")].sum() / 60 < 8
+
+
+def test_audio_shorter_than_the_clip_is_padded_with_silence(tmp_path):
+    wav = tmp_path / "short.wav"
+    t = np.arange(SR) / SR
+    write_wav(wav, 0.3 * np.sin(2 * np.pi * 150 * t), SR, sample_format="int16")
+    code, out = run(tmp_path, wav, 60)  # 1 s of audio, 2 s of motion
+    assert code == 0
+    table = read_frames(out)
+    feats = table["audio"]
+    assert feats.shape == (60, 109) and np.isfinite(feats).all()
+    layout = FeatureLayout.from_dict(table.metadata["layout"])
+    energy = feats[:, layout.slice("prosody")][:, 0]
+    assert np.all(energy[35:] == -100.0) and np.all(energy[5:25] > -20.0)
+
+
+def test_only_the_chosen_blocks_are_written(tmp_path):
+    wav = tmp_path / "a.wav"
+    write_wav(wav, np.zeros(SR, np.float32), SR)
+    code, out = run(tmp_path, wav, 30, {"blocks": ["onset", "mfcc"], "n_mfcc": 13})
+    assert code == 0
+    table = read_frames(out)
+    assert table["audio"].shape == (30, 14)
+    stored = from_dict(AudioFeatureConfig, table.metadata["config"])
+    assert stored.blocks == ("onset", "mfcc") and stored.n_mfcc == 13
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [({"n_mfc": 40}, "unknown key 'n_mfc'"), ({"wavlm": "/no/such/folder"}, "/no/such/folder")],
+)
+def test_errors_name_the_problem_and_write_nothing(tmp_path, capsys, config, message):
+    wav = tmp_path / "a.wav"
+    write_wav(wav, np.zeros(SR, np.float32), SR)
+    code, out = run(tmp_path, wav, 30, config)
+    assert code == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_missing_clip_is_named(tmp_path, capsys):
+    wav = tmp_path / "a.wav"
+    write_wav(wav, np.zeros(SR, np.float32), SR)
+    missing = tmp_path / "nope.parquet"
+    argv = ["--clip", str(missing), "--wav", str(wav), "--out", str(tmp_path / "o.parquet")]
+    assert audio_cli.main(argv) == 1
+    assert str(missing) in capsys.readouterr().err
