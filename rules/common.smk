@@ -15,6 +15,9 @@ validate(config, schema="../workflow/schemas/config.schema.yaml")
 
 wildcard_constraints:
     clip=r"\d+_[a-z]+_\d+_\d+_\d+",
+    variant=r"[A-Za-z0-9_]+",
+    seed=r"\d+",
+    kind=r"motion|face",
 
 
 def get_params(stage):
@@ -37,9 +40,77 @@ def get_prepared_clips():
     return pipeline.prepared_clips(config)
 
 
-def get_data_targets():
-    return [
-        "results/data/split/train.txt",
-        "results/data/norm_stats.json",
-        "results/data/skipped.tsv",
-    ]
+def get_clip_wav(wildcards):
+    return pipeline.clip_sources(config, wildcards.clip)["wav"]
+
+
+def get_clip_textgrid(wildcards):
+    return pipeline.clip_sources(config, wildcards.clip)["TextGrid"]
+
+
+def get_split_textgrids(split):
+    return pipeline.textgrids(config, pipeline.split_stems(config, split))
+
+
+def get_all_textgrids():
+    return pipeline.textgrids(config)
+
+
+def get_text_vectors():
+    return pipeline.text_vectors(config)
+
+
+def get_text_vectors_source():
+    return pipeline.text_vectors_source(config)
+
+
+def get_feature_gpus():
+    return pipeline.feature_gpus(config)
+
+
+def get_feature_files(kind):
+    return pipeline.feature_files(config, kind)
+
+
+def get_variants():
+    return pipeline.variant_names(config)
+
+
+def get_train_params(wildcards):
+    return pipeline.train_params(config, wildcards.variant)
+
+
+def get_sample_params():
+    return pipeline.sample_params(config)
+
+
+def get_fit_params(wildcards):
+    return pipeline.fit_params(config, wildcards.kind)
+
+
+def get_evaluate_params():
+    return pipeline.evaluate_params(config)
+
+
+def get_table_context():
+    return pipeline.table_context(config)
+
+
+def get_metrics_files(*variants):
+    return pipeline.metrics_files(config, list(variants) or None)
+
+
+def get_scalars_files():
+    return pipeline.scalars_files(config)
+
+
+def get_sample_dirs():
+    return pipeline.sample_dirs(config)
+
+
+def get_jawopen_clip():
+    return pipeline.jawopen_clip(config)
+
+
+def get_final_targets():
+    return pipeline.final_targets(config)

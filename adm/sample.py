@@ -1,0 +1,152 @@
+"""``python -m adm.sample``: generate whole test clips with a trained checkpoint.
+
+Example::
+
+    python -m adm.sample --checkpoint results/train/full/ema.safetensors \\
+        --clips-dir results/data/clips --audio-dir results/features/audio \\
+        --text-dir results/features/text --split results/data/split/test.txt --seed 0 \\
+        --outdir results/samples/full/seed0 \\
+        --config '{"sampler": "ddim", "steps": 50, "eta": 0.0, "guidance": 1.0, "batch": 16}'
+
+Each clip is generated in windows of the model's length (150 frames) that overlap by its seed
+length (30). The first window is seeded with the ground truth's first 30 frames (the protocol of
+DiffuseStyleGesture+ and the paper: it gives the model a start pose); every later window with
+the previous window's generated last 30 frames, and the overlaps are crossfaded. ``--config``
+keys: ``sampler`` ("ddpm": the full training chain, the paper; "ddim": ``steps`` strided
+steps), ``steps``, ``eta`` (DDIM noise), ``guidance`` (classifier-free scale on the speaker,
+1 = off) and ``batch`` (windows per network call). One run takes one ``--seed``; the same seed
+gives identical output on the same machine, and a clip's noise does not depend on the other
+clips sampled with it.
+
+Writes ``<outdir>/<clip>.parquet`` (+ ``.bvh`` for gestures, ``.json`` for the face) and
+``<outdir>/samples.tsv``; the folder appears only when every clip is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from adm.cli import run_stage
+from adm.config import config_hash, from_dict, parse_json_arg, to_dict
+from adm.data.split import read_split_list
+from adm.errors import BadInputError
+from adm.sampling import (
+    SampleConfig,
+    denormalize_tasks,
+    generate,
+    pick_device,
+    prepare_clip,
+    sampling_diffusion,
+    staged_folder,
+    write_sample,
+    write_samples_tsv,
+)
+from adm.training.checkpoint import load_checkpoint
+
+log = logging.getLogger("adm.sample")
+
+SEED_PROTOCOL = "first window seeded with the ground truth's first seed_frames frames"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m adm.sample",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--checkpoint", required=True, help="weights file (ema.safetensors) or its folder"
+    )
+    parser.add_argument("--clips-dir", required=True, help="folder of prepared clips")
+    parser.add_argument("--audio-dir", required=True, help="folder of audio feature tables")
+    parser.add_argument("--text-dir", required=True, help="folder of text feature tables")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--split", help="split list of the clips to generate (one stem a line)")
+    which.add_argument("--clips", nargs="+", metavar="STEM", help="clip stems to generate")
+    parser.add_argument("--seed", type=int, required=True, help="sampling seed")
+    parser.add_argument("--outdir", required=True, help="output folder (replaced as a whole)")
+    parser.add_argument("--config", default="{}", help="sampler settings as a JSON object")
+    parser.add_argument(
+        "--raw-weights",
+        action="store_true",
+        help="with a checkpoint folder, use model.safetensors instead of the EMA weights",
+    )
+    return parser
+
+
+def _stems(args: argparse.Namespace) -> list[str]:
+    stems = read_split_list(Path(args.split)) if args.split else list(args.clips)
+    if not stems:
+        raise BadInputError(args.split or "--clips", "no clips listed")
+    repeated = sorted({s for s in stems if stems.count(s) > 1})
+    if repeated:
+        raise BadInputError(args.split or "--clips", f"clips listed twice: {repeated}")
+    return stems
+
+
+def main(args: argparse.Namespace) -> int:
+    config = from_dict(SampleConfig, parse_json_arg(args.config), where="config")
+    stems = _stems(args)
+    device = pick_device()
+    ckpt = load_checkpoint(args.checkpoint, device=device, ema=not args.raw_weights)
+    model_config = ckpt.model.config
+    diffusion = sampling_diffusion(ckpt.diffusion_config, config)
+    if config.guidance != 1.0 and getattr(model_config, "cond_drop_prob", 0.0) == 0.0:
+        # The unconditional branch was never trained: guidance then extrapolates from noise.
+        log.warning(
+            "guidance %.2f with a model trained without speaker dropout (cond_drop_prob 0)",
+            config.guidance,
+        )
+    dirs = {"clips": args.clips_dir, "audio": args.audio_dir, "text": args.text_dir}
+    clips = [
+        prepare_clip(s, dirs, model_config, ckpt.norm, ckpt.speakers, ckpt.audio_layout)
+        for s in stems
+    ]
+    frames = sum(c.inputs.num_frames for c in clips)
+    seconds = sum(c.inputs.num_frames / c.fps for c in clips)
+    log.info(
+        "%d clip(s), %d frames; %s with %d step(s) on %s",
+        len(clips),
+        frames,
+        config.sampler,
+        diffusion.num_timesteps,
+        device,
+    )
+    start = time.perf_counter()
+    outputs = generate(ckpt.model, diffusion, [c.inputs for c in clips], config, args.seed, device)
+    elapsed = time.perf_counter() - start
+    log.info("generated in %.1f s (%.2f s of motion per second)", elapsed, seconds / elapsed)
+    common = {
+        "variant": ckpt.variant.get("name"),
+        "tasks": list(ckpt.tasks),
+        "seed": args.seed,
+        "sampler": config.sampler,
+        "steps": int(diffusion.num_timesteps),
+        "eta": config.eta if config.sampler == "ddim" else None,
+        "guidance": config.guidance,
+        "sample_config": to_dict(config),
+        "sample_config_hash": config_hash(config),
+        "checkpoint": str(args.checkpoint),
+        "config_hash": ckpt.metadata.get("config_hash"),
+        "checkpoint_step": ckpt.step,
+        "window": int(model_config.window),
+        "seed_frames": int(model_config.seed_frames),
+        "seed_protocol": SEED_PROTOCOL,
+        "device": str(device),
+    }
+    with staged_folder(args.outdir) as folder:
+        for clip, x in zip(clips, outputs, strict=True):
+            motion = denormalize_tasks(x, ckpt.tasks, ckpt.norm)
+            meta = {**common, "speaker": clip.speaker, "source": str(clip.source)}
+            write_sample(folder, clip.stem, motion, clip.fps, meta, clip.gesture_euler)
+        write_samples_tsv(folder, [(c.stem, c.inputs.num_frames) for c in clips])
+    log.info("wrote %d clip(s) to %s", len(clips), args.outdir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_stage(main, build_parser()))

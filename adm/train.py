@@ -1,0 +1,77 @@
+"""Train the ADM denoiser: ``python -m adm.train``.
+
+    python -m adm.train --clips-dir results/data/clips --audio-dir results/features/audio \\
+        --text-dir results/features/text --split-dir results/data/split \\
+        --norm results/data/norm_stats.json --speakers 2 4 6 8 \\
+        --outdir results/train/full --config '{"model": {...}, "train": {...}, ...}'
+
+Writes ``<outdir>/model.safetensors``, ``ema.safetensors``, ``scalars.csv`` and
+``val_scalars.csv`` (periodic checkpoints under ``<outdir>/checkpoints/``). Rerunning after an
+interruption resumes from the newest checkpoint. Runs unchanged under
+``torchrun --nproc_per_node K -m adm.train ...`` (each process takes ``train.batch / K``
+windows per step). Exits 0 only when the final files exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from adm.cli import run_stage
+from adm.config import parse_json_arg
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m adm.train", description="Train the ADM denoiser (resumable)."
+    )
+    p.add_argument("--clips-dir", type=Path, required=True, help="prepared clips (*.parquet)")
+    p.add_argument("--audio-dir", type=Path, required=True, help="audio features (*.parquet)")
+    p.add_argument("--text-dir", type=Path, required=True, help="text features (*.parquet)")
+    p.add_argument("--split-dir", type=Path, required=True, help="folder with train.txt, val.txt")
+    p.add_argument("--norm", type=Path, required=True, help="motion norm_stats.json")
+    p.add_argument(
+        "--speakers",
+        type=int,
+        nargs="+",
+        required=True,
+        help="BEAT speaker ids; their order defines the model's speaker indices",
+    )
+    p.add_argument(
+        "--outdir", type=Path, required=True, help="run folder (final files, checkpoints)"
+    )
+    p.add_argument(
+        "--config",
+        default="{}",
+        help="JSON object with sections model, diffusion, train, variant (unknown keys fail)",
+    )
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    # Heavy imports here so that --help answers at once.
+    from adm.training.config import parse_run_config
+    from adm.training.corpus import DataPaths
+    from adm.training.distributed import init_distributed, shutdown
+    from adm.training.loop import FINAL_FILES, train
+
+    run = parse_run_config(parse_json_arg(args.config))
+    ctx = init_distributed()
+    if not ctx.is_main:
+        logging.getLogger("adm").setLevel(logging.WARNING)
+    try:
+        paths = DataPaths(args.clips_dir, args.audio_dir, args.text_dir, args.split_dir, args.norm)
+        outdir = train(paths, args.speakers, args.outdir, run, ctx)
+    finally:
+        shutdown(ctx)
+    missing = [n for n in FINAL_FILES if not (outdir / n).is_file()]
+    if ctx.is_main and missing:
+        print(f"error: {outdir}: final files missing: {missing}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_stage(main, parser()))

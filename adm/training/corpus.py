@@ -1,0 +1,173 @@
+"""Load the train and val splits into window datasets, with their normalisation statistics.
+
+Motion statistics come from ``norm_stats.json`` (train split, computed by the data stage);
+audio/text statistics are computed here on the train clips (:mod:`adm.training.conditions`).
+Val clips are normalised with the same train statistics and cut into non-overlapping windows
+(stride = window, plus a padded window for each clip's tail), so every val frame counts once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from adm.data.normalization import NormStats, load_norm_stats
+from adm.data.split import read_split_list
+from adm.errors import BadInputError
+from adm.logs import progress
+from adm.training.conditions import ConditionStats
+from adm.training.dataset import ClipArrays, WindowDataset, build_window_dataset, load_clip_arrays
+
+log = logging.getLogger("adm.training")
+
+MOTION_STREAMS = ("gesture", "face")
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """Where a training run reads its inputs (the ``python -m adm.train`` options)."""
+
+    clips_dir: Path
+    audio_dir: Path
+    text_dir: Path
+    split_dir: Path
+    norm: Path
+
+
+@dataclass
+class Corpus:
+    """Everything a run needs from disk.
+
+    Attributes:
+        train: windows of the train clips (CPU tensors).
+        val: windows of the val clips, or None when the val list is absent or empty.
+        norm: motion statistics (gesture, face).
+        conditions: audio/text statistics of the train clips.
+        audio_dim, text_dim: feature widths.
+        audio_layout: the audio files' block layout.
+        train_stems: the train clip names, in list order.
+    """
+
+    train: WindowDataset
+    val: WindowDataset | None
+    norm: NormStats
+    conditions: ConditionStats
+    audio_dim: int
+    text_dim: int
+    audio_layout: Any
+    train_stems: list[str]
+
+    def norm_tensors(self) -> dict[str, torch.Tensor]:
+        """``norm.<stream>.mean/std`` for gesture, face, audio and text (checkpoint layout)."""
+        out = {}
+        for name in MOTION_STREAMS:
+            out[f"norm.{name}.mean"] = torch.from_numpy(self.norm.mean[name].copy())
+            out[f"norm.{name}.std"] = torch.from_numpy(self.norm.std[name].copy())
+        return {**out, **self.conditions.tensors("norm")}
+
+    def fingerprint(self) -> str:
+        """Hash of the data identity (clip list and all statistics), to validate a resume."""
+        h = hashlib.sha256("\n".join(self.train_stems).encode())
+        for name in MOTION_STREAMS:
+            h.update(self.norm.mean[name].tobytes() + self.norm.std[name].tobytes())
+        h.update(self.conditions.fingerprint())
+        return h.hexdigest()[:16]
+
+
+def _read_list(path: Path, required: bool) -> list[str]:
+    if not path.is_file():
+        if required:
+            raise BadInputError(path, "split list not found")
+        return []
+    return read_split_list(path)
+
+
+def _load_clips(stems: Sequence[str], paths: DataPaths, what: str) -> list[ClipArrays]:
+    return [
+        load_clip_arrays(stem, paths.clips_dir, paths.audio_dir, paths.text_dir)
+        for stem in progress(stems, f"load {what}", total=len(stems))
+    ]
+
+
+def _check_norm(norm: NormStats, path: Path) -> None:
+    for name in MOTION_STREAMS:
+        if name not in norm.mean:
+            raise BadInputError(
+                path, f"no statistics for stream {name!r} (has {sorted(norm.mean)})"
+            )
+
+
+def load_corpus(
+    paths: DataPaths,
+    tasks: Sequence[str],
+    speakers: Sequence[int],
+    window: int,
+    stride: int,
+    seed_frames: int,
+    condition_dtype: str = "float32",
+) -> Corpus:
+    """Read, check and normalise the train (and val) clips into window datasets.
+
+    Raises:
+        BadInputError: a list, clip or feature file is missing or malformed (named).
+    """
+    norm = load_norm_stats(paths.norm)
+    _check_norm(norm, paths.norm)
+    train_list = paths.split_dir / "train.txt"
+    stems = _read_list(train_list, required=True)
+    if not stems:
+        raise BadInputError(train_list, "the train split is empty")
+    clips = _load_clips(stems, paths, "train")
+    first = clips[0]
+    for clip in clips[1:]:
+        if clip.audio_layout != first.audio_layout:
+            raise BadInputError(
+                clip.paths["audio"],
+                f"audio layout {clip.audio_layout} differs from {first.paths['audio']}",
+            )
+    conditions = ConditionStats.compute({"audio": c.audio, "text": c.text} for c in clips)
+    common = dict(
+        tasks=tasks,
+        norm=norm,
+        conditions=conditions,
+        speakers=speakers,
+        window=window,
+        seed_frames=seed_frames,
+        condition_dtype=condition_dtype,
+    )
+    train = build_window_dataset(clips, stride=stride, **common)
+    frames = sum(c.num_frames for c in clips)
+    audio_dim, text_dim = first.audio.shape[1], first.text.shape[1]
+    del clips
+    val_stems = _read_list(paths.split_dir / "val.txt", required=False)
+    val = None
+    if val_stems:
+        val_clips = _load_clips(val_stems, paths, "val")
+        val = build_window_dataset(val_clips, stride=window, cover_tail=True, **common)
+    else:
+        log.warning("no val clips in %s: no validation loss", paths.split_dir / "val.txt")
+    log.info(
+        "train: %d clips, %d frames, %d windows of %d; val: %d clips, %d windows",
+        len(stems),
+        frames,
+        len(train),
+        window,
+        len(val_stems),
+        0 if val is None else len(val),
+    )
+    return Corpus(
+        train=train,
+        val=val,
+        norm=norm,
+        conditions=conditions,
+        audio_dim=int(audio_dim),
+        text_dim=int(text_dim),
+        audio_layout=first.audio_layout,
+        train_stems=list(stems),
+    )

@@ -1,0 +1,306 @@
+"""Training data: whole clips loaded into memory and cut into fixed-length windows.
+
+Per clip, three per-frame tables share the frame count T (see the stage contracts):
+``<clips>/<stem>.parquet`` (``gesture`` [T, 141] axis-angle, ``face`` [T, 51]; metadata
+``speaker``), ``<audio>/<stem>.parquet`` (``audio`` [T, Da]; metadata ``layout``) and
+``<text>/<stem>.parquet`` (``text`` [T, Dt]).
+
+:class:`WindowDataset` holds every clip back to back in flat ``[N + 1, D]`` tensors (the extra
+last row is zeros, the padding row) and enumerates windows ``(clip, start)`` every ``stride``
+frames, as DiffuseStyleGesture+ cuts BEAT into 150-frame training samples. A clip shorter than
+the window gives one window, padded to W with the zero row and masked out. A batch is gathered
+with one indexing op, so it is as cheap on a GPU (where the trainer keeps the data) as on the CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from adm.data.normalization import NormStats
+from adm.errors import BadInputError
+from adm.io.frames import read_frames
+from adm.training.conditions import ConditionStats
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+@dataclass
+class ClipArrays:
+    """One clip's raw (un-normalised) streams, all with T frames.
+
+    Attributes:
+        stem: clip name (``2_scott_0_1_1``).
+        speaker: BEAT speaker id from the clip metadata.
+        gesture: ``[T, 141]`` axis-angle (radians).
+        face: ``[T, 51]`` ARKit blendshape weights.
+        audio: ``[T, Da]`` audio features.
+        text: ``[T, Dt]`` text features.
+        audio_layout: the audio file's ``layout`` metadata (named blocks).
+        paths: the three source files, by stream ("clip", "audio", "text").
+    """
+
+    stem: str
+    speaker: int
+    gesture: np.ndarray
+    face: np.ndarray
+    audio: np.ndarray
+    text: np.ndarray
+    audio_layout: Any
+    paths: dict[str, Path]
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.gesture.shape[0])
+
+    def motion(self, task: str) -> np.ndarray:
+        """The raw motion stream of ``task`` ("gesture" or "face"), ``[T, D]``."""
+        return {"gesture": self.gesture, "face": self.face}[task]
+
+
+def _read_columns(path: Path, columns: list[str], what: str) -> tuple[dict[str, np.ndarray], dict]:
+    if not path.is_file():
+        raise BadInputError(path, f"{what} not found")
+    table = read_frames(path)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise BadInputError(path, f"{what} lacks column(s) {missing} (has {list(table.columns)})")
+    arrays = {}
+    for name in columns:
+        values = np.asarray(table[name], dtype=np.float32)
+        if values.ndim != 2:
+            raise BadInputError(path, f"column {name!r}: expected [T, D], got {values.shape}")
+        if not np.isfinite(values).all():
+            raise BadInputError(path, f"column {name!r} holds non-finite values")
+        arrays[name] = values
+    return arrays, table.metadata
+
+
+def load_clip_arrays(
+    stem: str, clips_dir: str | Path, audio_dir: str | Path, text_dir: str | Path
+) -> ClipArrays:
+    """Read one clip's motion and features (raw values) and check they agree.
+
+    Raises:
+        BadInputError: a file is missing or malformed (the message names it), or the frame
+            counts differ (the message names both files).
+    """
+    paths = {
+        "clip": Path(clips_dir) / f"{stem}.parquet",
+        "audio": Path(audio_dir) / f"{stem}.parquet",
+        "text": Path(text_dir) / f"{stem}.parquet",
+    }
+    motion, meta = _read_columns(paths["clip"], ["gesture", "face"], "prepared clip")
+    audio, audio_meta = _read_columns(paths["audio"], ["audio"], f"audio features of {stem}")
+    text, _ = _read_columns(paths["text"], ["text"], f"text features of {stem}")
+    if meta.get("skipped"):
+        raise BadInputError(paths["clip"], "clip is marked skipped but listed in a split")
+    speaker = meta.get("speaker")
+    if isinstance(speaker, bool) or not isinstance(speaker, int):
+        raise BadInputError(
+            paths["clip"], f"metadata 'speaker': expected a BEAT id, got {speaker!r}"
+        )
+    frames = motion["gesture"].shape[0]
+    if motion["face"].shape[0] != frames:
+        raise BadInputError(
+            paths["clip"], f"gesture has {frames} frames but face {motion['face'].shape[0]}"
+        )
+    for key, values in (("audio", audio["audio"]), ("text", text["text"])):
+        if values.shape[0] != frames:
+            raise BadInputError(
+                paths[key],
+                f"{values.shape[0]} frames, but the prepared clip {paths['clip']} has {frames}",
+            )
+    return ClipArrays(
+        stem=stem,
+        speaker=speaker,
+        gesture=motion["gesture"],
+        face=motion["face"],
+        audio=audio["audio"],
+        text=text["text"],
+        audio_layout=audio_meta.get("layout"),
+        paths=paths,
+    )
+
+
+class Batch(NamedTuple):
+    """A batch of windows: ``x0`` ``[B, W, Dx]`` and the denoiser's ``cond``.
+
+    ``cond``: ``"audio"`` [B, W, Da] float32, ``"text"`` [B, W, Dt] float32, ``"speaker"`` [B]
+    long (index into the speaker list), ``"seed"`` [B, S, Dx] (= ``x0[:, :S]``), ``"mask"``
+    [B, W] bool (False on padded frames).
+    """
+
+    x0: Tensor
+    cond: dict[str, Tensor]
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
+        cond = {k: v.to(device, non_blocking=non_blocking) for k, v in self.cond.items()}
+        return Batch(self.x0.to(device, non_blocking=non_blocking), cond)
+
+
+class WindowDataset(Dataset):
+    """Fixed-length windows over clips held in memory.
+
+    Args:
+        x: ``[N + 1, Dx]`` float32 normalised motion of the active tasks, clips back to back;
+            the last row is the zero padding row.
+        audio: ``[N + 1, Da]`` normalised audio features (any float dtype; batches are float32).
+        text: ``[N + 1, Dt]`` normalised text features.
+        base: ``[M]`` long, flat row of each window's first frame.
+        valid: ``[M]`` long, real frames in each window (``W`` unless the clip is shorter).
+        speaker: ``[M]`` long, speaker index of each window.
+        window: W.
+        seed_frames: S.
+    """
+
+    def __init__(
+        self,
+        x: Tensor,
+        audio: Tensor,
+        text: Tensor,
+        base: Tensor,
+        valid: Tensor,
+        speaker: Tensor,
+        window: int,
+        seed_frames: int,
+    ):
+        self.x, self.audio, self.text = x, audio, text
+        self.base, self.valid, self.speaker = base, valid, speaker
+        self.window, self.seed_frames = int(window), int(seed_frames)
+        self.pad_row = x.shape[0] - 1
+
+    def __len__(self) -> int:
+        return int(self.base.shape[0])
+
+    @property
+    def x_dim(self) -> int:
+        return int(self.x.shape[1])
+
+    def batch(self, indices: Tensor | Sequence[int]) -> Batch:
+        """Gather windows ``indices`` ``[B]`` into a :class:`Batch` (on the data's device)."""
+        idx = torch.as_tensor(indices, dtype=torch.long, device=self.base.device)
+        offsets = torch.arange(self.window, device=idx.device)
+        mask = offsets[None, :] < self.valid[idx][:, None]  # [B, W]
+        rows = torch.where(mask, self.base[idx][:, None] + offsets, self.pad_row)
+        x0 = self.x[rows]
+        cond = {
+            "audio": self.audio[rows].float(),
+            "text": self.text[rows].float(),
+            "speaker": self.speaker[idx],
+            "seed": x0[:, : self.seed_frames],
+            "mask": mask,
+        }
+        return Batch(x0, cond)
+
+    def __getitems__(self, indices: list[int]) -> Batch:
+        # DataLoader fetches a whole batch through this hook in one gather.
+        return self.batch(indices)
+
+    def __getitem__(self, index: int) -> Batch:
+        one = self.batch([index])
+        return Batch(one.x0[0], {k: v[0] for k, v in one.cond.items()})
+
+    def to(self, device: torch.device | str) -> WindowDataset:
+        """A copy of the dataset with every tensor on ``device``."""
+        move = [t.to(device) for t in (self.x, self.audio, self.text)]
+        index = [t.to(device) for t in (self.base, self.valid, self.speaker)]
+        return WindowDataset(*move, *index, self.window, self.seed_frames)
+
+
+def window_starts(
+    num_frames: int, window: int, stride: int, cover_tail: bool = False
+) -> list[tuple[int, int]]:
+    """``(start, valid_frames)`` of each window of a ``num_frames`` clip.
+
+    Windows start every ``stride`` frames while they fit; a clip shorter than ``window`` gives
+    the single window ``(0, num_frames)`` (padded by the dataset). With ``cover_tail`` the
+    frames after the last full window get one more, padded window (with ``stride == window``
+    every frame then lies in exactly one window: the val windows).
+    """
+    if num_frames < window:
+        return [(0, num_frames)] if num_frames > 0 else []
+    starts = [(s, window) for s in range(0, num_frames - window + 1, stride)]
+    tail = starts[-1][0] + stride
+    if cover_tail and tail < num_frames and starts[-1][0] + window < num_frames:
+        starts.append((tail, num_frames - tail))
+    return starts
+
+
+def build_window_dataset(
+    clips: Sequence[ClipArrays],
+    tasks: Sequence[str],
+    norm: NormStats,
+    conditions: ConditionStats,
+    speakers: Sequence[int],
+    window: int,
+    stride: int,
+    seed_frames: int,
+    condition_dtype: str = "float32",
+    cover_tail: bool = False,
+) -> WindowDataset:
+    """Normalise ``clips`` and lay them out as a :class:`WindowDataset` (on the CPU).
+
+    Motion is z-normalised per task with ``norm`` (the train-split stats file) and the active
+    ``tasks`` concatenated in order; audio/text with ``conditions``; speaker ids become indices
+    into ``speakers``. ``cover_tail``: see :func:`window_starts`.
+
+    Raises:
+        BadInputError: a clip's speaker is not in ``speakers``, or a stream's width differs from
+            its statistics or from the other clips (the message names the file).
+    """
+    if not clips:
+        raise ValueError("no clips to build windows from")
+    total = sum(c.num_frames for c in clips)
+    dims = {"x": 0, "audio": clips[0].audio.shape[1], "text": clips[0].text.shape[1]}
+    for task in tasks:
+        if task not in norm.mean:
+            raise ValueError(f"normalisation statistics have no stream {task!r}")
+        dims["x"] += int(norm.mean[task].shape[0])
+    dtype = DTYPES[condition_dtype]
+    x = torch.zeros(total + 1, dims["x"], dtype=torch.float32)
+    audio = torch.zeros(total + 1, dims["audio"], dtype=dtype)
+    text = torch.zeros(total + 1, dims["text"], dtype=dtype)
+    base, valid, speaker = [], [], []
+    offset = 0
+    for clip in clips:
+        for task in tasks:
+            width = norm.mean[task].shape[0]
+            if clip.motion(task).shape[1] != width:
+                raise BadInputError(
+                    clip.paths["clip"],
+                    f"{task} has {clip.motion(task).shape[1]} dims, the statistics {width}",
+                )
+        for key in ("audio", "text"):
+            if getattr(clip, key).shape[1] != dims[key]:
+                raise BadInputError(
+                    clip.paths[key],
+                    f"{getattr(clip, key).shape[1]} dims, but {clips[0].paths[key]} has "
+                    f"{dims[key]}",
+                )
+        if clip.speaker not in speakers:
+            raise BadInputError(
+                clip.paths["clip"],
+                f"speaker {clip.speaker} is not among --speakers {list(speakers)}",
+            )
+        frames = clip.num_frames
+        rows = slice(offset, offset + frames)
+        motion = [norm.normalize(t, clip.motion(t)) for t in tasks]
+        x[rows] = torch.from_numpy(np.concatenate(motion, axis=1).astype(np.float32))
+        audio[rows] = torch.from_numpy(conditions.normalize("audio", clip.audio)).to(dtype)
+        text[rows] = torch.from_numpy(conditions.normalize("text", clip.text)).to(dtype)
+        index = list(speakers).index(clip.speaker)
+        for start, n in window_starts(frames, window, stride, cover_tail):
+            base.append(offset + start)
+            valid.append(n)
+            speaker.append(index)
+        offset += frames
+    base_t, valid_t, speaker_t = (torch.tensor(v, dtype=torch.long) for v in (base, valid, speaker))
+    return WindowDataset(x, audio, text, base_t, valid_t, speaker_t, window, seed_frames)

@@ -1,0 +1,183 @@
+"""One optimisation step of the diffusion denoiser, and the validation loss.
+
+Algorithm 1 of DDPM (Ho et al. 2020) with the x0 target of MDM / DiffuseStyleGesture+: draw
+``t ~ U{0..T-1}`` and ``eps ~ N(0, I)``, form ``x_t`` with ``training_targets``, predict
+``x0_hat = model(x_t, t, cond)``, take the masked Huber loss per task and combine the tasks with
+the weighting module (UWP: Kendall et al. 2018). AdamW updates the network and the weighting
+parameters together (no weight decay on the latter); the EMA copy follows each step.
+
+Data parallelism: ``t`` and ``eps`` are drawn for the GLOBAL batch from a generator seeded alike
+on every rank, and rank r keeps rows ``r, r + K, ...``, the rows its sampler shard holds (see
+:mod:`adm.training.sampler`); the loss is normalised by the global valid-frame count. K ranks
+with batch B/K thus compute the same gradient as one process with batch B (up to float
+rounding), given a deterministic network (no dropout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+
+from adm.diffusion import GaussianDiffusion
+from adm.training.config import TrainConfig
+from adm.training.dataset import Batch
+from adm.training.distributed import DistContext, all_reduce_sum
+from adm.training.ema import EMA
+from adm.training.losses import task_losses
+from adm.weighting import LossWeighting
+
+
+class LossModule(nn.Module):
+    """The denoiser and the loss weighting as one module (what DDP wraps and syncs).
+
+    ``forward(x_t, t, cond, target, valid_frames, scale) -> (total, {task: loss})``; the
+    denoiser runs under bfloat16 autocast when ``bf16`` (CUDA), the losses in float32.
+    """
+
+    def __init__(self, denoiser: nn.Module, weighting: LossWeighting, delta: float, bf16: bool):
+        super().__init__()
+        self.denoiser = denoiser
+        self.weighting = weighting
+        self.delta = delta
+        self.bf16 = bf16
+
+    def forward(
+        self,
+        x_t: Tensor,
+        t: Tensor,
+        cond: dict[str, Tensor],
+        target: Tensor,
+        valid_frames: Tensor,
+        scale: float,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        with torch.autocast(x_t.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            pred = self.denoiser(x_t, t, cond)
+        losses = task_losses(
+            pred.float(),
+            target,
+            cond["mask"],
+            self.denoiser.task_slices,
+            self.delta,
+            valid_frames,
+            scale,
+        )
+        return self.weighting(losses), losses
+
+
+class Trainer:
+    """Optimiser, EMA and the noise generator around a denoiser and its loss weighting.
+
+    Args:
+        denoiser: the network (moved to ``ctx.device``).
+        weighting: the task-loss weighting (its parameters are optimised too).
+        diffusion: the training chain.
+        cfg: the training settings.
+        ctx: this process's rank, world size and device.
+    """
+
+    def __init__(
+        self,
+        denoiser: nn.Module,
+        weighting: LossWeighting,
+        diffusion: GaussianDiffusion,
+        cfg: TrainConfig,
+        ctx: DistContext,
+    ):
+        self.cfg, self.ctx, self.diffusion = cfg, ctx, diffusion
+        device = ctx.device
+        cuda = device.type == "cuda"
+        self.denoiser = denoiser.to(device)
+        self.weighting = weighting.to(device)
+        self.tasks: tuple[str, ...] = tuple(denoiser.task_slices)
+        self.module = LossModule(self.denoiser, self.weighting, cfg.huber_delta, cfg.bf16 and cuda)
+        self.ema = EMA(self.denoiser, cfg.ema_decay)
+        wrapped: nn.Module = self.module
+        if ctx.distributed:
+            # Without seed frames the seed projections take no part in the loss.
+            unused = getattr(getattr(denoiser, "config", None), "seed_frames", 1) == 0
+            wrapped = DistributedDataParallel(
+                self.module,
+                device_ids=[device.index] if cuda else None,
+                find_unused_parameters=unused,
+            )
+        if cfg.compile and cuda:
+            wrapped = torch.compile(wrapped)
+        self.wrapped = wrapped
+        groups = [{"params": list(self.denoiser.parameters()), "weight_decay": cfg.weight_decay}]
+        weighting_params = list(self.weighting.parameters())
+        if weighting_params:
+            groups.append({"params": weighting_params, "weight_decay": 0.0})
+        self.optimizer = torch.optim.AdamW(
+            groups, lr=cfg.lr, betas=tuple(cfg.betas), **({"fused": True} if cuda else {})
+        )
+        # Same seed on every rank: each draws the global batch's t/eps and keeps its rows.
+        self.noise = torch.Generator(device=device)
+        self.noise.manual_seed(cfg.seed)
+        self.step = 0
+
+    def generators(self) -> dict[str, torch.Generator]:
+        """The trainer's own generators (checkpointed with the global ones)."""
+        return {"noise": self.noise}
+
+    def _draw(self, x0: Tensor, generator: torch.Generator, world: int, rank: int):
+        """``t`` [B] and ``eps`` [B, W, D] of this rank's rows of a ``B * world`` batch."""
+        total = x0.shape[0] * world
+        t = self.diffusion.sample_timesteps(total, generator=generator, device=x0.device)
+        eps = torch.randn((total, *x0.shape[1:]), generator=generator, device=generator.device)
+        return t[rank::world], eps[rank::world].to(device=x0.device, dtype=x0.dtype)
+
+    def train_step(self, batch: Batch) -> dict[str, Tensor]:
+        """One optimiser step on this rank's ``batch``; returns detached losses.
+
+        Keys ``"total"`` and one per task; each is this rank's share, whose mean over ranks is
+        the loss of the global batch.
+        """
+        x0, cond = batch.to(self.ctx.device, non_blocking=True)  # no-op if already there
+        world, rank = self.ctx.world_size, self.ctx.rank
+        t, eps = self._draw(x0, self.noise, world, rank)
+        x_t, target = self.diffusion.training_targets(x0, t, eps)
+        valid = all_reduce_sum(cond["mask"].sum(), self.ctx)
+        self.module.train()
+        total, losses = self.wrapped(x_t, t, cond, target, valid, float(world))
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        if self.cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.denoiser.parameters(), self.cfg.grad_clip)
+        self.optimizer.step()
+        self.ema.update(self.denoiser, self.step)
+        self.step += 1
+        return {"total": total.detach(), **{k: v.detach() for k, v in losses.items()}}
+
+    @torch.no_grad()
+    def evaluate(self, batches: Iterable[Batch], seed: int) -> dict[str, float]:
+        """Loss of the EMA network over ``batches`` (the model sampling uses).
+
+        ``t`` and ``eps`` come from a generator seeded with ``seed``, so successive evaluations
+        compare like with like. Per-task losses are exact means over all valid frames; the
+        ``"total"`` combines them with the current weighting.
+        """
+        model = self.ema.model
+        device = self.ctx.device
+        gen = torch.Generator(device=device)
+        gen.manual_seed(seed)
+        sums = dict.fromkeys(self.tasks, 0.0)
+        frames = 0
+        for batch in batches:
+            x0, cond = batch.to(device)
+            t, eps = self._draw(x0, gen, 1, 0)
+            x_t, target = self.diffusion.training_targets(x0, t, eps)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.module.bf16):
+                pred = model(x_t, t, cond)
+            losses = task_losses(
+                pred.float(), target, cond["mask"], model.task_slices, self.cfg.huber_delta
+            )
+            n = int(cond["mask"].sum())
+            for task, value in losses.items():
+                sums[task] += float(value) * n
+            frames += n
+        means = {k: v / max(frames, 1) for k, v in sums.items()}
+        tensors = {k: torch.tensor(v, device=device) for k, v in means.items()}
+        return {"total": float(self.weighting(tensors)), **means}

@@ -1,0 +1,152 @@
+"""The two metric models: layer sizes, sequence encoding, fitting, checkpoints."""
+
+import numpy as np
+import pytest
+import torch
+
+from adm.errors import BadInputError, MissingWeightsError
+from adm.metrics import (
+    FaceVAE,
+    MotionAutoencoder,
+    fit_face_vae,
+    fit_motion_autoencoder,
+    load_face_vae,
+    load_metric_model,
+    load_motion_autoencoder,
+    save_metric_model,
+    sliding_windows,
+)
+from adm.metrics.motion_autoencoder import motion_autoencoder_loss
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """These models are tiny; a single thread avoids thread-pool stalls on shared cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def randomise_batchnorm(model, seed=0):
+    """Non-trivial running statistics, so eval-mode tests see BatchNorm at work."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
+    return model.eval()
+
+
+@pytest.mark.parametrize("length", [34, 35, 68])
+def test_motion_encoder_shapes_follow_metrics_md(length):
+    model = MotionAutoencoder(dim=141, length=length)
+    assert model.encoder.mlp[0].in_features == ((length - 8) // 2 + 1 - 2) * 300
+    assert [m.out_channels for m in model.encoder.conv if isinstance(m, torch.nn.Conv1d)] == [
+        300, 600, 600, 300,
+    ]  # fmt: skip
+    mu = model.encode(np.zeros((3, length, 141), np.float32))
+    assert mu.shape == (3, 300)
+    model.train()
+    assert model(torch.randn(2, length, 141)).shape == (2, length, 141)
+    with pytest.raises(ValueError, match="L=34"):
+        MotionAutoencoder(length=34).encode(np.zeros((2, 30, 141)))
+
+
+def test_face_vae_shapes_and_tanh_range():
+    model = FaceVAE(channels=51, length=60)
+    assert model.encoder.mlp[0].in_features == ((60 - 8) // 2 + 1 - 2) * 32
+    assert model.encode_mu(np.zeros((2, 60, 51))).shape == (2, 64)
+    recon, mu, logvar = model.train()(torch.rand(4, 60, 51) * 50)
+    assert recon.shape == (4, 60, 51) and mu.shape == logvar.shape == (4, 64)
+    assert recon.abs().max() <= 1.0
+
+
+def test_beat_mlp_quirk_makes_the_mlp_affine():
+    """BEAT's LeakyReLU(True) = slope 1.0: the encoder MLP is linear (up to its bias)."""
+    x = torch.randn(5, 300)  # L = 13 leaves one frame: 300 flat features
+    for slope, affine in [(1.0, True), (0.2, False)]:
+        mlp = randomise_batchnorm(
+            MotionAutoencoder(length=13, mlp_negative_slope=slope)
+        ).encoder.mlp
+        with torch.no_grad():
+            lhs = mlp(2 * x) - mlp(torch.zeros_like(x))
+            rhs = 2 * (mlp(x) - mlp(torch.zeros_like(x)))
+        assert torch.allclose(lhs, rhs, atol=1e-4) is affine
+
+
+@pytest.mark.parametrize("stride", [1, 3, 10])
+def test_sequence_encoding_equals_window_by_window(stride):
+    rng = np.random.default_rng(0)
+    motion = randomise_batchnorm(MotionAutoencoder(dim=9, length=21))
+    x = rng.normal(size=(97, 9)).astype(np.float32)
+    fast = motion.encode_sequence(x, stride)
+    slow = motion.encode(sliding_windows(x, 21, stride))
+    assert fast.shape == ((97 - 21) // stride + 1, 300)
+    assert torch.allclose(fast, slow, atol=1e-4)
+    face = randomise_batchnorm(FaceVAE(channels=5, length=16))
+    y = rng.random((50, 5)).astype(np.float32)
+    assert torch.allclose(
+        face.encode_sequence(y, stride), face.encode_mu(sliding_windows(y, 16, stride)), atol=1e-5
+    )
+    assert motion.encode_sequence(x[:10], stride).shape == (0, 300)
+
+
+def smooth_windows(rng, n, length, dim):
+    t = np.linspace(0, 1, length)[None, :, None]
+    phase = rng.uniform(0, 2 * np.pi, (n, 1, dim))
+    return np.sin(2 * np.pi * t + phase).astype(np.float32)
+
+
+def test_short_fits_reduce_the_loss():
+    rng = np.random.default_rng(0)
+    motion_windows = smooth_windows(rng, 48, 12, 4)
+    x = torch.from_numpy(motion_windows)
+    model = fit_motion_autoencoder(motion_windows, iterations=12, batch=16, lr=1e-3, seed=0)
+    losses = model.train_losses
+    assert len(losses) == 12 and np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])
+    with torch.no_grad():
+        fresh = MotionAutoencoder(4, 12).eval()
+        assert motion_autoencoder_loss(model, x) < motion_autoencoder_loss(fresh, x)
+
+    face_windows = (0.5 + 0.4 * smooth_windows(rng, 48, 12, 3)).astype(np.float32)
+    vae = fit_face_vae(face_windows, epochs=10, batch=16, lr=1e-3, seed=0)
+    assert len(vae.train_losses) == 30  # 3 batches of 16 per epoch
+    assert np.mean(vae.train_losses[-5:]) < 0.7 * np.mean(vae.train_losses[:5])
+
+
+def test_fit_is_reproducible_and_needs_a_length_of_training():
+    w = smooth_windows(np.random.default_rng(1), 8, 12, 2)
+    a = fit_motion_autoencoder(w, iterations=2, batch=4, seed=3)
+    b = fit_motion_autoencoder(w, iterations=2, batch=4, seed=3)
+    assert a.train_losses == b.train_losses
+    with pytest.raises(ValueError, match="exactly one"):
+        fit_motion_autoencoder(w, batch=4)
+
+
+def test_checkpoint_round_trip_gives_identical_features(tmp_path):
+    x = np.random.default_rng(2).normal(size=(6, 14, 7)).astype(np.float32)
+    model = randomise_batchnorm(MotionAutoencoder(dim=7, length=14, mlp_negative_slope=0.2))
+    path = tmp_path / "fgd.safetensors"
+    save_metric_model(path, model, extra={"steps": 3})
+    loaded = load_motion_autoencoder(path)
+    assert loaded.config() == {"dim": 7, "length": 14, "mlp_negative_slope": 0.2}
+    assert torch.equal(loaded.encode(x), model.encode(x))
+
+    vae = randomise_batchnorm(FaceVAE(channels=5, length=13))
+    vae_path = tmp_path / "face.safetensors"
+    save_metric_model(vae_path, vae)
+    y = np.random.default_rng(3).random((4, 13, 5))
+    assert torch.equal(load_face_vae(vae_path).encode_mu(y), vae.encode_mu(y))
+    assert isinstance(load_metric_model(vae_path), FaceVAE)
+
+    with pytest.raises(BadInputError, match="holds a face_vae"):
+        load_motion_autoencoder(vae_path)
+    with pytest.raises(MissingWeightsError, match="missing.safetensors"):
+        load_face_vae(tmp_path / "missing.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(BadInputError, match="junk.safetensors"):
+        load_face_vae(tmp_path / "junk.safetensors")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "face.safetensors", "fgd.safetensors", "junk.safetensors",
+    ]  # fmt: skip
