@@ -144,8 +144,9 @@ def stage_params(config: dict, stage: str) -> str:
         return as_json(data.beat)
     if stage in ("audio_features", "text_features", "fasttext"):
         audio, text, fasttext = features_config(config)
-        return as_json({"audio_features": audio, "text_features": text,
-                        "fasttext": fasttext}[stage])
+        return as_json(
+            {"audio_features": audio, "text_features": text, "fasttext": fasttext}[stage]
+        )
     if stage == "speakers":
         return " ".join(str(s) for s in data.speakers)
     if stage == "min_std":
@@ -172,16 +173,19 @@ def scale_name(config: dict) -> str:
     """The active scale preset (``scale:``)."""
     name = config.get("scale", "bundled")
     if name not in (config.get("scales") or {}):
-        raise ConfigError(f"scale: {name!r} is not one of scales: {sorted(config.get('scales', {}))}")
+        raise ConfigError(
+            f"scale: {name!r} is not one of scales: {sorted(config.get('scales', {}))}"
+        )
     return name
 
 
 def section(config: dict, name: str) -> dict:
-    """A config section with the active scale preset merged over it (the preset wins)."""
+    """A config section over the active scale preset: the preset gives its values, the
+    section's own keys win (so a user's setting is never silently replaced)."""
     base = config.get(name) or {}
     if name not in SCALED_SECTIONS:
         return dict(base)
-    return _merge(base, (config["scales"][scale_name(config)] or {}).get(name) or {})
+    return _merge((config["scales"][scale_name(config)] or {}).get(name) or {}, base)
 
 
 def variant_names(config: dict) -> list[str]:
@@ -194,12 +198,14 @@ def train_params(config: dict, variant: str) -> str:
     variants = config.get("variants") or {}
     if variant not in variants:
         raise ConfigError(f"variants: no variant named {variant!r} (known: {sorted(variants)})")
-    return as_json({
-        "model": section(config, "model"),
-        "diffusion": section(config, "diffusion"),
-        "train": section(config, "train"),
-        "variant": {"name": variant, **(variants[variant] or {})},
-    })
+    return as_json(
+        {
+            "model": section(config, "model"),
+            "diffusion": section(config, "diffusion"),
+            "train": section(config, "train"),
+            "variant": {"name": variant, **(variants[variant] or {})},
+        }
+    )
 
 
 def sample_seeds(config: dict) -> list[int]:
@@ -238,13 +244,15 @@ def table_context(config: dict) -> str:
     if not audio.uses_wavlm:
         layout += " (without WavLM)"
     layout += f"; text: fastText {text.source}"
-    return as_json({
-        "data_source": data_config(config).source,
-        "scale": scale_name(config),
-        "feature_layout": layout,
-        "sampler": sampler_label(config),
-        "seeds": len(sample_seeds(config)),
-    })
+    return as_json(
+        {
+            "data_source": data_config(config).source,
+            "scale": scale_name(config),
+            "feature_layout": layout,
+            "sampler": sampler_label(config),
+            "seeds": len(sample_seeds(config)),
+        }
+    )
 
 
 def jawopen_clip(config: dict) -> str:
@@ -275,10 +283,14 @@ def sample_dirs(config: dict, seed: int | None = None) -> list[str]:
     return [f"{RESULTS}/samples/{v}/seed{seed}" for v in variant_names(config)]
 
 
-TABLES = tuple(f"{RESULTS}/tables/table{n}.{ext}" for n in (1, 2, 3, 4) for ext in ("csv", "md", "tex"))
+TABLES = tuple(
+    f"{RESULTS}/tables/table{n}.{ext}" for n in (1, 2, 3, 4) for ext in ("csv", "md", "tex")
+)
 FIGURES = (f"{RESULTS}/figures/jawopen.png", f"{RESULTS}/figures/training_curves.png")
 
 
 def final_targets(config: dict) -> list[str]:
     """What ``rule all`` builds: the four tables, both figures, and the data-stage records."""
-    return [*TABLES, *FIGURES, f"{DATA}/skipped.tsv", f"{RESULTS}/metrics/baseline/mean_pose.json"]
+    preview = f"{DATA}/preview_{data_config(config).source}.png"
+    baseline = f"{RESULTS}/metrics/baseline/mean_pose.json"
+    return [*TABLES, *FIGURES, preview, f"{DATA}/skipped.tsv", baseline]

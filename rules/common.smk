@@ -1,11 +1,9 @@
-# Shared by every rule file: validate the config, constrain wildcards, and small get_*()
+# Shared by every stage file. It validates the config and defines small get_*()
 # helpers that ask the adm package what the config means (no logic lives here).
 
-import sys
+from pathlib import Path
 
 from snakemake.utils import validate
-
-sys.path.insert(0, workflow.basedir + "/..")
 
 import adm.pipeline as pipeline
 
@@ -13,11 +11,8 @@ import adm.pipeline as pipeline
 validate(config, schema="../workflow/schemas/config.schema.yaml")
 
 
-wildcard_constraints:
-    clip=r"\d+_[a-z]+_\d+_\d+_\d+",
-    variant=r"[A-Za-z0-9_]+",
-    seed=r"\d+",
-    kind=r"motion|face",
+def get_output_folder(wildcards, output):
+    return Path(output[0]).parent
 
 
 def get_params(stage):

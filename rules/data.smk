@@ -7,7 +7,7 @@ rule synthesize_corpus:
         manifest="results/data/corpus/synth/manifest.tsv",
         files=get_corpus_files("synth"),
     params:
-        root="results/data/corpus/synth",
+        root=get_output_folder,
         cfg=get_params("synth"),
     log:
         "results/logs/data/synthesize_corpus.log",
@@ -24,7 +24,7 @@ rule download_beat:
         manifest="results/data/corpus/beat/manifest.tsv",
         files=get_corpus_files("beat"),
     params:
-        root="results/data/corpus/beat",
+        root=get_output_folder,
         speakers=get_params("speakers"),
         cfg=get_params("beat"),
     log:
@@ -85,3 +85,19 @@ rule norm_stats:
     shell:
         "python -m adm.norm_stats --train {input.train} --clips-dir results/data/clips "
         "--out {output} --min-std {params.min_std} > {log} 2>&1"
+
+
+rule preview_take:
+    input:
+        manifest="results/data/corpus/{source}/manifest.tsv",
+    output:
+        report("results/data/preview_{source}.png", category="Data"),
+    params:
+        clip=get_jawopen_clip(),
+    log:
+        "results/logs/data/preview_{source}.log",
+    conda:
+        "../envs/adm.yaml"
+    shell:
+        "python -m adm.preview --root results/data/corpus/{wildcards.source} "
+        "--stem {params.clip} --out {output} > {log} 2>&1"

@@ -4,7 +4,8 @@
 
 rule table1:
     input:
-        get_metrics_files("full"),
+        metrics=get_metrics_files("full"),
+        baseline="results/metrics/baseline/mean_pose.json",
     output:
         csv=report("results/tables/table1.csv", category="Tables"),
         md="results/tables/table1.md",
@@ -16,13 +17,14 @@ rule table1:
     conda:
         "../envs/adm.yaml"
     shell:
-        "python -m adm.tables --table 1 --metrics {input} --context {params.ctx:q} "
+        "python -m adm.tables --table 1 --metrics {input.metrics} {input.baseline} --context {params.ctx:q} "
         "--outdir results/tables > {log} 2>&1"
 
 
 rule table2:
     input:
-        get_metrics_files("full"),
+        metrics=get_metrics_files("full"),
+        baseline="results/metrics/baseline/mean_pose.json",
     output:
         csv=report("results/tables/table2.csv", category="Tables"),
         md="results/tables/table2.md",
@@ -34,13 +36,14 @@ rule table2:
     conda:
         "../envs/adm.yaml"
     shell:
-        "python -m adm.tables --table 2 --metrics {input} --context {params.ctx:q} "
+        "python -m adm.tables --table 2 --metrics {input.metrics} {input.baseline} --context {params.ctx:q} "
         "--outdir results/tables > {log} 2>&1"
 
 
 rule table3:
     input:
-        get_metrics_files(),
+        metrics=get_metrics_files(),
+        baseline="results/metrics/baseline/mean_pose.json",
     output:
         csv=report("results/tables/table3.csv", category="Tables"),
         md="results/tables/table3.md",
@@ -52,7 +55,7 @@ rule table3:
     conda:
         "../envs/adm.yaml"
     shell:
-        "python -m adm.tables --table 3 --metrics {input} --context {params.ctx:q} "
+        "python -m adm.tables --table 3 --metrics {input.metrics} {input.baseline} --context {params.ctx:q} "
         "--outdir results/tables > {log} 2>&1"
 
 

@@ -47,8 +47,13 @@ class FolderHub:
         for path in sorted(self.folder.rglob("*")):
             if path.is_file():
                 data = path.read_bytes()
-                out.append(RemoteFile(path.relative_to(self.folder).as_posix(), len(data),
-                                      hashlib.sha256(data).hexdigest()))
+                out.append(
+                    RemoteFile(
+                        path.relative_to(self.folder).as_posix(),
+                        len(data),
+                        hashlib.sha256(data).hexdigest(),
+                    )
+                )
         return out
 
     def fetch(self, repo, revision, path, dest):
@@ -90,7 +95,11 @@ def test_offline_fails_at_once_saying_what_it_needs(tmp_path, monkeypatch):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "adm.download", "--root", str(tmp_path / "x"), "--speakers", "2"],
-        cwd=ROOT, capture_output=True, text=True, env=env, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert result.returncode == 1 and "HF_HUB_OFFLINE" in result.stderr
     assert not (tmp_path / "x" / "manifest.tsv").exists()
@@ -106,8 +115,11 @@ def test_download_discovers_layout_verifies_and_lays_out(tmp_path, monkeypatch):
     assert all("/2/" in p for p in hub.fetched)
     for stem in ("2_scott_0_1_1", "2_scott_1_1_1"):
         for ext in ("bvh", "json", "wav", "TextGrid", "txt"):
-            assert (root / "2" / f"{stem}.{ext}").read_text().startswith(stem if ext != "txt"
-                                                                          else "01_")
+            assert (
+                (root / "2" / f"{stem}.{ext}")
+                .read_text()
+                .startswith(stem if ext != "txt" else "01_")
+            )
     manifest = (root / "manifest.tsv").read_text().splitlines()
     assert manifest[0] == f"# revision {SHA}" and len(manifest) == 2 + 3
     assert not (root / ".staging").exists()

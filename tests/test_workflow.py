@@ -38,7 +38,7 @@ def test_snakemake_lint_is_clean():
 
 
 def test_dry_run_shows_the_whole_data_stage():
-    result = snakemake("-n", "--quiet", "rules")
+    result = snakemake("-n", "--forceall", "--quiet", "rules")
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     for rule in ("synthesize_corpus", "prepare_clip", "split", "norm_stats"):
@@ -52,7 +52,7 @@ def test_dry_run_with_real_beat_downloads_the_configured_speakers(tmp_path):
     cfg["data"]["source"] = "beat"
     cfg["data"]["speakers"] = [2, 4]
     override.write_text(yaml.safe_dump(cfg))
-    result = snakemake("-n", "--quiet", "rules", "--configfile", str(override))
+    result = snakemake("-n", "--forceall", "--quiet", "rules", "--configfile", str(override))
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert re.search(r"^\s*download_beat\s+1\b", out, re.M), out

@@ -1,0 +1,170 @@
+"""The whole pipeline, end to end, on a tiny bundled corpus and a tiny model, through Snakemake.
+
+One run (module-scoped) builds all four tables and both figures; the tests then check what a
+user sees: numbers in every measured cell, nothing to do on a second run, an offline HTML report,
+and that the feature cache survives model/training changes while feature changes rerun exactly
+the feature jobs and what depends on them.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Two speakers, 4 takes each (2 train, 1 val, 1 test) of 6 s; a tiny model trained for a few
+# dozen steps; DDIM-5 sampling with two seeds; metric models fitted for a few steps.
+TINY = {
+    "data": {"speakers": [2, 4],
+             "synth": {"train_takes": 2, "val_takes": 1, "test_takes": 1, "clip_seconds": 6.0}},
+    "features": {"fasttext": {"dim": 16, "epoch": 2}, "text": {"dim": 16}},
+    "scale": "bundled",
+    "scales": {
+        "bundled": {
+            "model": {"latent": 32, "cond_dim": 16, "id_dim": 32, "time_dim": 32, "ff": 64,
+                      "local_heads": 4, "heads": 2, "layers": 1, "decoder_hidden": 32},
+            "train": {"batch": 8, "iterations": 30, "lr": 1.0e-3, "log_every": 5,
+                      "checkpoint_every": 15, "window_stride": 30},
+            "sample": {"sampler": "ddim", "steps": 5, "seeds": [0, 1]},
+            "metric_models": {"motion": {"length": 34, "batch": 16, "iterations": 5},
+                              "face": {"length": 30, "batch": 16, "iterations": 5}},
+        }
+    },
+    "evaluate": {"wind_repeats": 2, "beat_align_trim_seconds": 1.0},
+}
+
+
+def merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def write_config(folder: Path, override: dict) -> Path:
+    cfg = merge(yaml.safe_load((ROOT / "config.yaml").read_text()), override)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "workflow" / "Snakefile"),
+         "--directory", str(workdir), "--cores", "2", "--resources", "gpu=1", *args],
+        cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env,
+    )
+
+
+def planned_jobs(workdir: Path, configfile: Path, *targets: str) -> dict[str, int]:
+    """Jobs a dry run would execute, per rule."""
+    result = snakemake(workdir, "-n", "--quiet", "rules", "--configfile", str(configfile),
+                       *targets)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {m[1]: int(m[2]) for m in re.finditer(r"^\s*([a-z_0-9]+)\s+(\d+)\s*$",
+                                                  result.stdout + result.stderr, re.M)
+            if m[1] not in ("total", "job", "count")}
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("pipeline")
+    write_config(workdir, TINY)
+    result = snakemake(workdir)
+    logs = "\n".join(p.read_text()[-2000:] for p in (workdir / "results/logs").rglob("*.log")
+                     if "rror" in p.read_text())
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:] + logs
+    return workdir
+
+
+def test_all_four_tables_and_both_figures_have_numbers(pipeline):
+    tables = pipeline / "results" / "tables"
+    for n in (1, 2, 3, 4):
+        for ext in ("csv", "md", "tex"):
+            assert (tables / f"table{n}.{ext}").stat().st_size > 0
+    with open(tables / "table3.csv", newline="") as fh:
+        rows = {row[next(iter(row))]: row for row in csv.DictReader(fh)}
+    measured = [r for r in rows.values() if any("(ours)" in k for k in r)]
+    assert measured
+    ours = {name: row for name, row in rows.items() if "not run" not in row.values()
+            and "mean pose" not in name}
+    assert len(ours) == 4, rows.keys()  # full, no_uwp, a2e, a2g
+    for name, row in ours.items():
+        cells = [v for k, v in row.items() if "(ours)" in k and v not in ("-", "")]
+        assert cells, name
+        for value in cells:
+            assert re.match(r"^-?\d", value), (name, value)
+    md4 = (tables / "table4.md").read_text()
+    assert "full" in md4.lower() and "bundled" in md4.lower()
+    figures = pipeline / "results" / "figures"
+    for name in ("jawopen.png", "training_curves.png"):
+        assert (figures / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (pipeline / "results" / "data" / "preview_synth.png").stat().st_size > 10_000
+
+
+def test_samples_open_as_bvh_and_face_json(pipeline):
+    from adm.data.bvh import read_bvh
+    from adm.data.face import read_face_json
+
+    folder = pipeline / "results" / "samples" / "full" / "seed0"
+    bvh = sorted(folder.glob("*.bvh"))
+    assert bvh
+    motion = read_bvh(bvh[0], fps=30)
+    assert motion.header.num_channels == 228 and len(motion.motion) == 180
+    assert read_face_json(bvh[0].with_suffix(".json"), fps=30).weights.shape == (180, 51)
+
+
+def test_sigmas_move_on_the_full_variant(pipeline):
+    with open(pipeline / "results" / "train" / "full" / "scalars.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    first, last = rows[0], rows[-1]
+    for task in ("gesture", "face"):
+        assert abs(float(last[f"sigma_{task}"]) - float(first[f"sigma_{task}"])) > 1e-3
+
+
+def test_a_second_run_does_nothing(pipeline):
+    result = snakemake(pipeline, "-n")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_report_is_one_offline_html(pipeline):
+    result = snakemake(pipeline, "--report", "results/report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (pipeline / "results" / "report.html").read_text(errors="replace")
+    assert "table1" in html and "jawopen" in html
+
+
+def test_model_and_training_changes_rerun_no_feature_job(pipeline):
+    changed = write_config(pipeline / "results", merge(TINY, {"train": {"lr": 2.0e-3}}))
+    jobs = planned_jobs(pipeline, changed)
+    assert jobs.get("train") == 4 and "sample" in jobs
+    for rule in ("synthesize_corpus", "prepare_clip", "audio_features", "text_features",
+                 "fasttext_train", "fit_metric_model"):
+        assert rule not in jobs, jobs
+    model = write_config(pipeline / "results", merge(TINY, {"model": {"cond_drop_prob": 0.2}}))
+    jobs = planned_jobs(pipeline, model)
+    assert jobs.get("train") == 4 and "audio_features" not in jobs and "text_features" not in jobs
+
+
+def test_feature_changes_rerun_only_feature_jobs_and_their_dependents(pipeline):
+    changed = write_config(pipeline / "results",
+                           merge(TINY, {"features": {"audio": {"n_mels": 48}}}))
+    jobs = planned_jobs(pipeline, changed)
+    assert jobs.get("audio_features") == 8  # every clip
+    assert jobs.get("train") == 4
+    for rule in ("synthesize_corpus", "prepare_clip", "text_features", "fasttext_train",
+                 "split", "norm_stats", "fit_metric_model", "evaluate_baseline"):
+        assert rule not in jobs, jobs
