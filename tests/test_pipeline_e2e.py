@@ -23,19 +23,38 @@ ROOT = Path(__file__).resolve().parents[1]
 # Two speakers, 4 takes each (2 train, 1 val, 1 test) of 6 s; a tiny model trained for a few
 # dozen steps; DDIM-5 sampling with two seeds; metric models fitted for a few steps.
 TINY = {
-    "data": {"speakers": [2, 4],
-             "synth": {"train_takes": 2, "val_takes": 1, "test_takes": 1, "clip_seconds": 6.0}},
+    "data": {
+        "speakers": [2, 4],
+        "synth": {"train_takes": 2, "val_takes": 1, "test_takes": 1, "clip_seconds": 6.0},
+    },
     "features": {"fasttext": {"dim": 16, "epoch": 2}, "text": {"dim": 16}},
     "scale": "bundled",
     "scales": {
         "bundled": {
-            "model": {"latent": 32, "cond_dim": 16, "id_dim": 32, "time_dim": 32, "ff": 64,
-                      "local_heads": 4, "heads": 2, "layers": 1, "decoder_hidden": 32},
-            "train": {"batch": 8, "iterations": 30, "lr": 1.0e-3, "log_every": 5,
-                      "checkpoint_every": 15, "window_stride": 30},
+            "model": {
+                "latent": 32,
+                "cond_dim": 16,
+                "id_dim": 32,
+                "time_dim": 32,
+                "ff": 64,
+                "local_heads": 4,
+                "heads": 2,
+                "layers": 1,
+                "decoder_hidden": 32,
+            },
+            "train": {
+                "batch": 8,
+                "iterations": 30,
+                "lr": 1.0e-3,
+                "log_every": 5,
+                "checkpoint_every": 15,
+                "window_stride": 30,
+            },
             "sample": {"sampler": "ddim", "steps": 5, "seeds": [0, 1]},
-            "metric_models": {"motion": {"length": 34, "batch": 16, "iterations": 5},
-                              "face": {"length": 30, "batch": 16, "iterations": 5}},
+            "metric_models": {
+                "motion": {"length": 34, "batch": 16, "iterations": 5},
+                "face": {"length": 30, "batch": 16, "iterations": 5},
+            },
         }
     },
     "evaluate": {"wind_repeats": 2, "beat_align_trim_seconds": 1.0},
@@ -62,20 +81,37 @@ def write_config(folder: Path, override: dict) -> Path:
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "workflow" / "Snakefile"),
-         "--directory", str(workdir), "--cores", "2", "--resources", "gpu=1", *args],
-        cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(ROOT / "workflow" / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            "--resources",
+            "gpu=1",
+            *args,
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 
 def planned_jobs(workdir: Path, configfile: Path, *targets: str) -> dict[str, int]:
     """Jobs a dry run would execute, per rule."""
-    result = snakemake(workdir, "-n", "--quiet", "rules", "--configfile", str(configfile),
-                       *targets)
+    result = snakemake(workdir, "-n", "--quiet", "rules", "--configfile", str(configfile), *targets)
     assert result.returncode == 0, result.stdout + result.stderr
-    return {m[1]: int(m[2]) for m in re.finditer(r"^\s*([a-z_0-9]+)\s+(\d+)\s*$",
-                                                  result.stdout + result.stderr, re.M)
-            if m[1] not in ("total", "job", "count")}
+    return {
+        m[1]: int(m[2])
+        for m in re.finditer(r"^\s*([a-z_0-9]+)\s+(\d+)\s*$", result.stdout + result.stderr, re.M)
+        if m[1] not in ("total", "job", "count")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +119,11 @@ def pipeline(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("pipeline")
     write_config(workdir, TINY)
     result = snakemake(workdir)
-    logs = "\n".join(p.read_text()[-2000:] for p in (workdir / "results/logs").rglob("*.log")
-                     if "rror" in p.read_text())
+    logs = "\n".join(
+        p.read_text()[-2000:]
+        for p in (workdir / "results/logs").rglob("*.log")
+        if "rror" in p.read_text()
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:] + logs
     return workdir
 
@@ -98,8 +137,11 @@ def test_all_four_tables_and_both_figures_have_numbers(pipeline):
         rows = {row[next(iter(row))]: row for row in csv.DictReader(fh)}
     measured = [r for r in rows.values() if any("(ours)" in k for k in r)]
     assert measured
-    ours = {name: row for name, row in rows.items() if "not run" not in row.values()
-            and "mean pose" not in name}
+    ours = {
+        name: row
+        for name, row in rows.items()
+        if "not run" not in row.values() and "mean pose" not in name
+    }
     assert len(ours) == 4, rows.keys()  # full, no_uwp, a2e, a2g
     for name, row in ours.items():
         cells = [v for k, v in row.items() if "(ours)" in k and v not in ("-", "")]
@@ -151,8 +193,14 @@ def test_model_and_training_changes_rerun_no_feature_job(pipeline):
     changed = write_config(pipeline / "results", merge(TINY, {"train": {"lr": 2.0e-3}}))
     jobs = planned_jobs(pipeline, changed)
     assert jobs.get("train") == 4 and "sample" in jobs
-    for rule in ("synthesize_corpus", "prepare_clip", "audio_features", "text_features",
-                 "fasttext_train", "fit_metric_model"):
+    for rule in (
+        "synthesize_corpus",
+        "prepare_clip",
+        "audio_features",
+        "text_features",
+        "fasttext_train",
+        "fit_metric_model",
+    ):
         assert rule not in jobs, jobs
     model = write_config(pipeline / "results", merge(TINY, {"model": {"cond_drop_prob": 0.2}}))
     jobs = planned_jobs(pipeline, model)
@@ -160,11 +208,20 @@ def test_model_and_training_changes_rerun_no_feature_job(pipeline):
 
 
 def test_feature_changes_rerun_only_feature_jobs_and_their_dependents(pipeline):
-    changed = write_config(pipeline / "results",
-                           merge(TINY, {"features": {"audio": {"n_mels": 48}}}))
+    changed = write_config(
+        pipeline / "results", merge(TINY, {"features": {"audio": {"n_mels": 48}}})
+    )
     jobs = planned_jobs(pipeline, changed)
     assert jobs.get("audio_features") == 8  # every clip
     assert jobs.get("train") == 4
-    for rule in ("synthesize_corpus", "prepare_clip", "text_features", "fasttext_train",
-                 "split", "norm_stats", "fit_metric_model", "evaluate_baseline"):
+    for rule in (
+        "synthesize_corpus",
+        "prepare_clip",
+        "text_features",
+        "fasttext_train",
+        "split",
+        "norm_stats",
+        "fit_metric_model",
+        "evaluate_baseline",
+    ):
         assert rule not in jobs, jobs
