@@ -123,10 +123,27 @@ def test_download_discovers_layout_verifies_and_lays_out(tmp_path, monkeypatch):
     manifest = (root / "manifest.tsv").read_text().splitlines()
     assert manifest[0] == f"# revision {SHA}" and len(manifest) == 2 + 3
     assert not (root / ".staging").exists()
-    # A rerun resumes: nothing already in place is fetched again.
+    # A rerun finds everything in place: nothing is fetched, not even offline.
     hub.fetched.clear()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     download_beat(root, CFG, [2], hub=hub)
     assert hub.fetched == []
+    assert "local copy" in (root / "manifest.tsv").read_text()
+
+
+def test_an_interrupted_download_resumes_without_fetching_again(tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    make_remote(tmp_path / "remote")
+    root = tmp_path / "beat"
+    hub = FolderHub(tmp_path / "remote", corrupt="2_scott_1_1_1.wav")
+    with pytest.raises(DownloadError):
+        download_beat(root, CFG, [2], hub=hub)
+    placed = sorted(p.name for p in (root / "2").glob("*"))
+    assert placed and "2_scott_1_1_1.wav" not in placed
+    hub = FolderHub(tmp_path / "remote")
+    download_beat(root, CFG, [2], hub=hub)
+    assert not any(p.split("/")[-1] in placed for p in hub.fetched)
+    assert (root / "manifest.tsv").exists()
 
 
 def test_checksum_mismatch_is_an_error_and_leaves_no_manifest(tmp_path, monkeypatch):

@@ -228,9 +228,15 @@ def download_beat(
 
     Files already in place with the right size are kept (a rerun resumes where it stopped).
     """
+    stems = expected_beat_stems(cfg, speakers)
+    if _is_complete(root, stems):
+        # A copy already in place (a finished download, or BEAT copied in by hand) needs no
+        # network: it is only checked and listed.
+        log.info("all %d clips are already in %s; nothing to download", len(stems), root)
+        write_manifest(root, stems, "local copy")
+        return stems
     require_online()
     hub = hub or HfHub()
-    stems = expected_beat_stems(cfg, speakers)
     sha = resolve_revision(hub, cfg)
     log.info("BEAT %s at %s: listing %s", cfg.repo, sha, cfg.subfolder)
     plan = plan_download(hub.list_files(cfg.repo, sha, cfg.subfolder), stems)
@@ -257,14 +263,22 @@ def download_beat(
     return stems
 
 
-def check_complete(root: Path, stems: list[str]) -> None:
-    """Every wanted clip has its required files; report counts per speaker otherwise."""
-    missing = [
+def _missing_files(root: Path, stems: list[str]) -> list[str]:
+    return [
         f"{s}.{e}"
         for s in stems
         for e in REQUIRED_EXTENSIONS
         if not (root / str(parse_clip_name(s).speaker) / f"{s}.{e}").exists()
     ]
+
+
+def _is_complete(root: Path, stems: list[str]) -> bool:
+    return root.is_dir() and not _missing_files(root, stems)
+
+
+def check_complete(root: Path, stems: list[str]) -> None:
+    """Every wanted clip has its required files; report counts per speaker otherwise."""
+    missing = _missing_files(root, stems)
     if missing:
         per_speaker: dict[int, int] = {}
         for name in missing:
