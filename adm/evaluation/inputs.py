@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors import SafetensorError, safe_open
 
 from adm.data.audio import load_wav
 from adm.data.face import ARKIT_NAMES
@@ -29,7 +28,6 @@ from adm.skeleton import GESTURE_DIM
 
 TASKS = ("gesture", "face")
 TASK_DIMS = {"gesture": GESTURE_DIM, "face": len(ARKIT_NAMES)}
-CHECKPOINT_FORMAT = "adm-checkpoint/1"
 
 
 @dataclass
@@ -182,18 +180,10 @@ def checkpoint_record(path: str | Path) -> dict[str, Any]:
     Raises:
         BadInputError: missing, unreadable, or not an ``adm-checkpoint/1`` file.
     """
+    from adm.training.checkpoint import read_metadata  # torch is imported only when needed
+
     path = Path(path)
-    if not path.is_file():
-        raise BadInputError(path, "checkpoint weights not found")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = dict(f.metadata() or {})
-    except (SafetensorError, OSError) as err:
-        raise BadInputError(path, f"not a readable safetensors file ({err})") from None
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise BadInputError(
-            path, f"metadata 'format' is {meta.get('format')!r}, expected {CHECKPOINT_FORMAT!r}"
-        )
+    meta = read_metadata(path)
     record: dict[str, Any] = {"path": str(path)}
     for key in ("config_hash", "step", "denoiser"):
         record[key] = meta.get(key)

@@ -73,8 +73,8 @@ def write_weights(path: Path, tensors: Mapping[str, torch.Tensor], metadata: Map
     save_file(dict(tensors), str(path), metadata=meta)
 
 
-def read_weights(path: Path, device: str | torch.device = "cpu"):
-    """``(tensors, metadata)`` of a weights file.
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata of a weights file, without loading its tensors.
 
     Raises:
         BadInputError: missing, unreadable, or not an ``adm-checkpoint/1`` file.
@@ -85,13 +85,26 @@ def read_weights(path: Path, device: str | torch.device = "cpu"):
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = dict(f.metadata() or {})
-        tensors = load_file(str(path), device=str(device))
     except (SafetensorError, OSError) as err:
         raise BadInputError(path, f"not a readable safetensors file ({err})") from None
     if metadata.get("format") != FORMAT:
         raise BadInputError(
             path, f"metadata 'format' is {metadata.get('format')!r}, expected {FORMAT!r}"
         )
+    return metadata
+
+
+def read_weights(path: Path, device: str | torch.device = "cpu"):
+    """``(tensors, metadata)`` of a weights file.
+
+    Raises:
+        BadInputError: missing, unreadable, or not an ``adm-checkpoint/1`` file.
+    """
+    metadata = read_metadata(path)
+    try:
+        tensors = load_file(str(path), device=str(device))
+    except (SafetensorError, OSError) as err:
+        raise BadInputError(path, f"not a readable safetensors file ({err})") from None
     return tensors, metadata
 
 
