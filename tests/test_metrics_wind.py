@@ -69,3 +69,11 @@ def test_face_latents_accumulate_fd_and_wind():
     assert face_fd(acc.gen_latents, acc.gt_latents + 0.5) == pytest.approx(64 * 0.25)
     mean, std = acc.wind(components=2, repeats=2)
     assert abs(mean) < 1e-9 and std < 1e-9
+    # Ground-truth mixtures fitted once and passed in give the same value as refitting.
+    shifted = FaceLatents(vae)
+    for f in faces:
+        shifted.update(np.clip(f + 0.2, 0, 1), f)
+    reference = fit_mixtures(shifted.gt_latents, components=2, repeats=2)
+    cold = shifted.wind(components=2, repeats=2)
+    assert cold[0] > 0
+    assert shifted.wind(components=2, repeats=2, gt_mixtures=reference) == pytest.approx(cold)

@@ -33,6 +33,7 @@ from adm.metrics import (
     L1Div,
     MotionAutoencoder,
     diversity,
+    fit_mixtures,
     gen_euler_from_axis_angle,
 )
 from adm.rotations import axis_angle_to_euler
@@ -190,7 +191,20 @@ def _run(args: argparse.Namespace) -> int:
     values["beat_align"] = align.compute()
     values["srgr"] = recall.compute()
     values["fd"] = _timed(times, "fd", faces.fd)
-    wind_mean, wind_std = _timed(times, "wind", lambda: faces.wind(repeats=args.wind_repeats))
+    # The ground-truth mixtures are fitted apart (timed on their own) and passed in: the same
+    # computation as wind(gen, gt), and it shows the time when they are fitted once per test
+    # set and reused for every method. The "wind" row is the whole (cold) evaluation.
+    gt_mix = _timed(
+        times,
+        "wind_reference",
+        lambda: fit_mixtures(faces.gt_latents, repeats=args.wind_repeats),
+    )
+    wind_mean, wind_std = _timed(
+        times, "wind_given", lambda: faces.wind(repeats=args.wind_repeats, gt_mixtures=gt_mix)
+    )
+    times["wind"] = [
+        a + b for a, b in zip(times["wind_reference"], times["wind_given"], strict=True)
+    ]
     values["wind"] = wind_mean
     total = time.perf_counter() - total_start
     total_cpu = time.process_time() - cpu_start
@@ -205,7 +219,13 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"{'metric':<12}{'wall s':>9}{'cpu s':>9}  value")
     for name in ("fgd", "diversity", "l1div", "beat_align", "srgr", "fd", "wind"):
-        extra = f" +- {wind_std:.4g} ({args.wind_repeats} seeds)" if name == "wind" else ""
+        extra = ""
+        if name == "wind":
+            given = times["wind_given"][0]
+            extra = (
+                f" +- {wind_std:.4g} ({args.wind_repeats} seeds) [with the reference mixtures "
+                f"given: {given:.2f} s wall]"
+            )
         wall, cpu = times[name]
         print(f"{name:<12}{wall:>9.2f}{cpu:>9.2f}  {values[name]:.4g}{extra}")
     print(f"{'total':<12}{total:>9.2f}{total_cpu:>9.2f}")

@@ -23,7 +23,7 @@ from scipy.optimize import linprog
 
 from adm.metrics.face_vae import FaceVAE
 from adm.metrics.frechet import frechet_distance, frechet_from_stats
-from adm.metrics.gmm import GaussianMixture, fit_gmm
+from adm.metrics.gmm import GaussianMixture, PreparedData, fit_prepared
 
 
 def face_fd(gen_latents: np.ndarray, gt_latents: np.ndarray) -> float:
@@ -76,7 +76,10 @@ def fit_mixtures(
     The ground-truth mixtures do not depend on the method, so the evaluate stage may fit them
     once and pass them to :func:`wind` for every method.
     """
-    return [fit_gmm(x, components, seed=seed + r) for r in range(repeats)]
+    if len(x) < components:
+        raise ValueError(f"GMM needs at least {components} rows [n, d], got shape {np.shape(x)}")
+    data = PreparedData(x)  # centred float32 chunks, shared by every repeat
+    return [fit_prepared(data, components, seed=seed + r) for r in range(repeats)]
 
 
 def wind(
@@ -133,7 +136,15 @@ class FaceLatents:
     def fd(self) -> float:
         return face_fd(self.gen_latents, self.gt_latents)
 
-    def wind(self, *, components: int = 5, repeats: int = 10, seed: int = 0) -> tuple[float, float]:
-        return wind(
-            self.gen_latents, self.gt_latents, components=components, repeats=repeats, seed=seed
-        )
+    def wind(
+        self,
+        *,
+        components: int = 5,
+        repeats: int = 10,
+        seed: int = 0,
+        gt_mixtures: list[GaussianMixture] | None = None,
+    ) -> tuple[float, float]:
+        """WInD of everything seen; ``gt_mixtures`` (from :func:`fit_mixtures` on
+        :attr:`gt_latents` with the same settings) skips refitting the ground truth."""
+        gt = self.gt_latents if gt_mixtures is None else gt_mixtures
+        return wind(self.gen_latents, gt, components=components, repeats=repeats, seed=seed)
