@@ -102,10 +102,12 @@ def test_short_fits_reduce_the_loss():
     rng = np.random.default_rng(0)
     motion_windows = smooth_windows(rng, 48, 12, 4)
     x = torch.from_numpy(motion_windows)
-    model = fit_motion_autoencoder(motion_windows, iterations=12, batch=16, lr=1e-3, seed=0)
+    model = fit_motion_autoencoder(motion_windows, iterations=40, batch=16, lr=3e-4, seed=0)
     losses = model.train_losses
-    assert len(losses) == 12 and np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])
+    assert len(losses) == 40 and np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])
     with torch.no_grad():
+        # A seeded fresh model: the comparison must not depend on the global RNG state.
+        torch.manual_seed(0)
         fresh = MotionAutoencoder(4, 12).eval()
         assert motion_autoencoder_loss(model, x) < motion_autoencoder_loss(fresh, x)
 
