@@ -189,3 +189,42 @@ def as_tensor(x: np.ndarray | torch.Tensor, device: torch.device | str) -> torch
     return torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).to(
         device=device, dtype=torch.float32
     )
+
+
+class WindowedModel(nn.Module):
+    """What the FGD autoencoder and the face VAE share: an ``encoder`` (:class:`WindowEncoder`)
+    over windows ``[B, length, width]``, and the eval-mode, no-grad encoding of windows or of
+    whole sequences. Subclasses set ``length``, ``width`` and ``label`` (for error messages)."""
+
+    length: int
+    width: int
+    label: str
+    encoder: WindowEncoder
+
+    def encode_windows(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """Latent means ``[B, Z]`` of windows ``x [B, L, W]``."""
+        from adm.metrics.fitting import eval_mode  # fitting imports the models' modules
+
+        with eval_mode(self):
+            xt = as_tensor(x, self._device())
+            self._check(xt.shape[1:], "windows [B, L, W]")
+            return self.encoder(xt)[0]
+
+    def encode_sequence(self, x: np.ndarray | torch.Tensor, stride: int) -> torch.Tensor:
+        """``mu [N, Z]`` of the windows of ``x [T, W]`` at ``stride`` (N = (T-L)//stride+1)."""
+        from adm.metrics.fitting import eval_mode
+
+        with eval_mode(self):
+            xt = as_tensor(x, self._device())
+            self._check((self.length, xt.shape[1]), "a sequence [T, W]")
+            return self.encoder.encode_sequence(xt, stride)
+
+    def _device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def _check(self, shape: tuple[int, ...], what: str) -> None:
+        if tuple(shape) != (self.length, self.width):
+            raise ValueError(
+                f"{self.label} expects {what} with L={self.length}, W={self.width}; "
+                f"got trailing shape {tuple(shape)}"
+            )

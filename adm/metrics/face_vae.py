@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from adm.metrics.conv_window import WindowDecoder, WindowEncoder, as_tensor
-from adm.metrics.fitting import Progress, Windows, eval_mode, resolve_steps, seeded
+from adm.metrics.conv_window import WindowDecoder, WindowedModel, WindowEncoder
+from adm.metrics.fitting import Progress, Windows, resolve_steps, seeded
 from adm.metrics.fitting import train_on_windows as _train
 
 MLP = (256, 128, 64)
@@ -31,7 +31,7 @@ def _conv(channels: int) -> tuple[int, int, int, int]:
     return (channels, 64, 64, 32)
 
 
-class FaceVAE(nn.Module):
+class FaceVAE(WindowedModel):
     """SAiD's blendshape VAE for windows ``[B, length, channels]`` of weights in ``[0, 1]``.
 
     Args:
@@ -44,8 +44,9 @@ class FaceVAE(nn.Module):
 
     def __init__(self, channels: int = 51, length: int = 60, mlp_negative_slope: float = 0.2):
         super().__init__()
-        self.channels = channels
+        self.channels = self.width = channels
         self.length = length
+        self.label = "face VAE"
         self.mlp_negative_slope = mlp_negative_slope
         conv = _conv(channels)
         self.encoder = WindowEncoder(channels, length, conv, MLP, LATENT, 0.2, mlp_negative_slope)
@@ -76,27 +77,11 @@ class FaceVAE(nn.Module):
 
     def encode_mu(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Latent means ``[B, 64]`` of windows ``x [B, L, C]`` (eval mode, no grad)."""
-        with eval_mode(self):
-            xt = as_tensor(x, self._device())
-            self._check(xt.shape[1:], "windows [B, L, C]")
-            return self.encoder(xt)[0]
+        return self.encode_windows(x)
 
     def encode_sequence(self, x: np.ndarray | torch.Tensor, stride: int = 1) -> torch.Tensor:
         """``mu [N, 64]`` of every window of ``x [T, C]`` at ``stride`` (metrics.md: 1)."""
-        with eval_mode(self):
-            xt = as_tensor(x, self._device())
-            self._check((self.length, xt.shape[1]), "a sequence [T, C]")
-            return self.encoder.encode_sequence(xt, stride)
-
-    def _device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    def _check(self, shape: tuple[int, ...], what: str) -> None:
-        if tuple(shape) != (self.length, self.channels):
-            raise ValueError(
-                f"face VAE expects {what} with L={self.length}, C={self.channels}; "
-                f"got trailing shape {tuple(shape)}"
-            )
+        return super().encode_sequence(x, stride)
 
 
 def face_vae_losses(

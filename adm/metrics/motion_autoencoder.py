@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn import functional as F
 
-from adm.metrics.conv_window import WindowDecoder, WindowEncoder, as_tensor
-from adm.metrics.fitting import Progress, Windows, eval_mode, resolve_steps, seeded
+from adm.metrics.conv_window import WindowDecoder, WindowedModel, WindowEncoder
+from adm.metrics.fitting import Progress, Windows, resolve_steps, seeded
 from adm.metrics.fitting import train_on_windows as _train
 
 CONV = (300, 600, 600, 300)
@@ -28,7 +27,7 @@ MLP = (1200, 600, 300)
 LATENT = 300
 
 
-class MotionAutoencoder(nn.Module):
+class MotionAutoencoder(WindowedModel):
     """BEAT's FGD autoencoder for windows ``[B, length, dim]``.
 
     Args:
@@ -41,8 +40,9 @@ class MotionAutoencoder(nn.Module):
 
     def __init__(self, dim: int = 141, length: int = 34, mlp_negative_slope: float = 1.0):
         super().__init__()
-        self.dim = dim
+        self.dim = self.width = dim
         self.length = length
+        self.label = "motion autoencoder"
         self.mlp_negative_slope = mlp_negative_slope
         self.encoder = WindowEncoder(dim, length, CONV, MLP, LATENT, 0.2, mlp_negative_slope)
         self.decoder = WindowDecoder(dim, length, CONV, MLP, LATENT)
@@ -62,27 +62,11 @@ class MotionAutoencoder(nn.Module):
 
     def encode(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Features ``mu [B, 300]`` of windows ``x [B, L, D]`` (eval mode, no grad)."""
-        with eval_mode(self):
-            xt = as_tensor(x, self._device())
-            self._check(xt.shape[1:], "windows [B, L, D]")
-            return self.encoder(xt)[0]
+        return self.encode_windows(x)
 
     def encode_sequence(self, x: np.ndarray | torch.Tensor, stride: int = 10) -> torch.Tensor:
         """``mu [N, 300]`` of the windows of ``x [T, D]`` at ``stride`` (N = (T-L)//stride+1)."""
-        with eval_mode(self):
-            xt = as_tensor(x, self._device())
-            self._check((self.length, xt.shape[1]), "a sequence [T, D]")
-            return self.encoder.encode_sequence(xt, stride)
-
-    def _device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    def _check(self, shape: tuple[int, ...], what: str) -> None:
-        if tuple(shape) != (self.length, self.dim):
-            raise ValueError(
-                f"motion autoencoder expects {what} with L={self.length}, D={self.dim}; "
-                f"got trailing shape {tuple(shape)}"
-            )
+        return super().encode_sequence(x, stride)
 
 
 def motion_autoencoder_loss(
