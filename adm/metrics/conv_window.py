@@ -103,8 +103,8 @@ class WindowEncoder(nn.Module):
         """``mu [N, z]`` of every window of ``x [T, D]`` starting at ``0, stride, 2 stride, ..``.
 
         Must run in eval mode (BatchNorm with running statistics); the caller sees to it.
-        Window ``s`` needs conv3 outputs ``s + 2j`` of a stride-1 pass; they form the phase
-        ``s % 2`` subsequence, on which conv4 runs once per phase present.
+        Window ``s`` needs conv3 outputs at frames ``s + 2j``: the stride-2 conv3 started at
+        frame ``s % 2``; conv3 and conv4 run once per phase present.
         """
         if self.training:
             raise RuntimeError("encode_sequence needs eval mode (BatchNorm running statistics)")
@@ -115,7 +115,6 @@ class WindowEncoder(nn.Module):
             return x.new_zeros((0, self.fc_mu.out_features))
         conv = self.conv
         h = conv[0:6](x.t().unsqueeze(0))  # [1, c2, T - 4]
-        h = conv[8](conv[7](F.conv1d(h, conv[6].weight, conv[6].bias)))  # stride 1: [1, c3, T-7]
         starts = torch.arange(n, device=x.device) * stride
         lp = flat_length(length)
         flat = x.new_empty((n, conv[9].out_channels * lp))
@@ -124,7 +123,10 @@ class WindowEncoder(nn.Module):
             rows = torch.nonzero(starts % 2 == phase).flatten()
             if len(rows) == 0:
                 continue
-            c4 = conv[9](h[:, :, phase::2])[0]  # [c4, M]
+            # conv3 (stride 2) from frame ``phase`` on: only the outputs this phase's windows
+            # read (an even stride such as FGD's 10 never needs phase 1).
+            h3 = F.conv1d(h[:, :, phase:], conv[6].weight, conv[6].bias, stride=2)
+            c4 = conv[9](conv[8](conv[7](h3)))[0]  # [c4, M]
             idx = (starts[rows] - phase).div(2, rounding_mode="floor")[:, None] + offsets
             flat[rows] = c4[:, idx].permute(1, 0, 2).flatten(1)  # [n_p, c4 * L']
         return self._head(flat, batch)
