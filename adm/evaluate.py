@@ -8,13 +8,17 @@ Example::
         --motion-ae results/metric_models/motion_ae.safetensors \
         --face-vae results/metric_models/face_vae.safetensors \
         --checkpoint results/train/full/ema.safetensors --variant full --seed 0 \
+        --reference results/metric_models/reference.npz \
         --out results/metrics/full/seed0.json --config '{}'
 
 For the tasks the samples hold: gestures give FGD, diversity, l1div, Beat Align (BEAT's form
 and the corrected one) and SRGR; faces give FD, WInD (mean and std over mixture seeds) and the
 jawOpen Pearson r (pooled and per-clip mean). ``--baseline mean-pose`` replaces
 ``--samples``/``--checkpoint`` with the train mean pose and face on every frame (a floor).
-Config keys: :class:`adm.evaluation.config.EvalConfig`. The JSON is written atomically.
+``--reference`` gives the test set's ground-truth statistics, computed once by
+``python -m adm.reference`` (refused when built from other files or settings); without it they
+are computed here first, with the same numbers. Config keys:
+:class:`adm.evaluation.config.EvalConfig`. The JSON is written atomically.
 """
 
 from __future__ import annotations
@@ -54,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", help="the weights the samples were drawn from")
     parser.add_argument("--variant", help="variant name recorded in the metrics file")
     parser.add_argument("--seed", type=int, help="sampling seed recorded in the metrics file")
+    parser.add_argument(
+        "--reference",
+        help="the test set's reference (python -m adm.reference); without it the ground-truth "
+        "half of the metrics is computed here",
+    )
     parser.add_argument("--out", required=True, help="output JSON")
     parser.add_argument("--config", default="{}", help="EvalConfig as a JSON object")
     return parser
@@ -79,6 +88,7 @@ def main(args: argparse.Namespace) -> int:
         checkpoint=_path(args.checkpoint),
         variant=args.variant,
         seed=args.seed,
+        reference=_path(args.reference),
     )
     record = evaluate(inputs, cfg)
     write_text_atomic(Path(args.out), json.dumps(record, indent=1, allow_nan=False) + "\n")

@@ -1,5 +1,6 @@
 # Evaluation: the metric models (FGD motion autoencoder, face VAE) trained on the train split,
-# and one metrics file per variant and sampling seed, plus a mean-pose baseline.
+# the test set's ground-truth statistics (computed once, shared by every evaluation), and one
+# metrics file per variant and sampling seed, plus a mean-pose baseline.
 
 
 rule fit_metric_model:
@@ -21,6 +22,28 @@ rule fit_metric_model:
         "> {log} 2>&1"
 
 
+rule metric_reference:
+    input:
+        clips=get_prepared_clips(),
+        test="results/data/split/test.txt",
+        norm="results/data/norm_stats.json",
+        motion="results/metric_models/motion.safetensors",
+        face="results/metric_models/face.safetensors",
+    output:
+        "results/metric_models/reference.npz",
+    params:
+        root=get_corpus_root(),
+        cfg=get_evaluate_params(),
+    log:
+        "results/logs/metric_models/reference.log",
+    conda:
+        "../envs/adm.yaml"
+    shell:
+        "python -m adm.reference --clips-dir results/data/clips --split {input.test} "
+        "--corpus-root {params.root} --norm {input.norm} --motion-ae {input.motion} "
+        "--face-vae {input.face} --out {output} --config {params.cfg:q} > {log} 2>&1"
+
+
 rule evaluate:
     input:
         samples="results/samples/{variant}/seed{seed}",
@@ -30,6 +53,7 @@ rule evaluate:
         norm="results/data/norm_stats.json",
         motion="results/metric_models/motion.safetensors",
         face="results/metric_models/face.safetensors",
+        reference="results/metric_models/reference.npz",
     output:
         "results/metrics/{variant}/seed{seed}.json",
     params:
@@ -43,7 +67,8 @@ rule evaluate:
         "python -m adm.evaluate --samples {input.samples} --checkpoint {input.ema} "
         "--variant {wildcards.variant} --seed {wildcards.seed} --clips-dir results/data/clips "
         "--split {input.test} --corpus-root {params.root} --norm {input.norm} "
-        "--motion-ae {input.motion} --face-vae {input.face} --out {output} "
+        "--motion-ae {input.motion} --face-vae {input.face} --reference {input.reference} "
+        "--out {output} "
         "--config {params.cfg:q} > {log} 2>&1"
 
 
@@ -54,6 +79,7 @@ rule evaluate_baseline:
         norm="results/data/norm_stats.json",
         motion="results/metric_models/motion.safetensors",
         face="results/metric_models/face.safetensors",
+        reference="results/metric_models/reference.npz",
     output:
         "results/metrics/baseline/mean_pose.json",
     params:
@@ -66,5 +92,6 @@ rule evaluate_baseline:
     shell:
         "python -m adm.evaluate --baseline mean-pose --clips-dir results/data/clips "
         "--split {input.test} --corpus-root {params.root} --norm {input.norm} "
-        "--motion-ae {input.motion} --face-vae {input.face} --out {output} "
+        "--motion-ae {input.motion} --face-vae {input.face} --reference {input.reference} "
+        "--out {output} "
         "--config {params.cfg:q} > {log} 2>&1"

@@ -1,9 +1,10 @@
 """Face metrics of one generated test set (metrics.md; SAiD's FD and WInD).
 
-- **FD** and **WInD**: every window (stride 1) of the generated and the ground-truth
-  blendshape weights (raw, in ``[0, 1]``, as the VAE is trained) encoded to the face VAE's
-  ``mu``; Fréchet distance of the two latent sets, and WInD's mean and standard deviation over
-  10 mixture seeds.
+- **FD** and **WInD**: every window (stride 1) of the generated blendshape weights (raw, in
+  ``[0, 1]``, as the VAE is trained) encoded to the face VAE's ``mu``; Fréchet distance to the
+  ground-truth latents' mean and covariance, and WInD's mean and standard deviation over 10
+  mixture seeds against the ground-truth mixtures (both from the test set's
+  :class:`~adm.evaluation.reference.FaceReference`).
 - **jawOpen Pearson r** between generated and ground-truth jawOpen curves: ``jaw_open_r``
   pools the frames of all test clips into one pair of curves; ``jaw_open_r_clip_mean`` is the
   mean of the per-clip r. A constant curve (e.g. the mean-pose baseline) has no r: such clips
@@ -21,7 +22,8 @@ import numpy as np
 from adm.evaluation.config import EvalConfig
 from adm.evaluation.gesture import TooFewWindows
 from adm.evaluation.inputs import TestClip
-from adm.metrics import FaceLatents, FaceVAE
+from adm.evaluation.reference import FaceReference, encode
+from adm.metrics import FaceVAE, feature_stats, frechet_from_stats, wind
 
 JAW_OPEN = "jawOpen"
 
@@ -44,10 +46,11 @@ def pearson_r(a: np.ndarray, b: np.ndarray) -> float | None:
 class FaceEvaluator:
     """``update(clip, face [T, 51])`` per test clip, then ``compute()``."""
 
-    def __init__(self, vae: FaceVAE, cfg: EvalConfig):
+    def __init__(self, vae: FaceVAE, cfg: EvalConfig, reference: FaceReference):
+        self.vae = vae
         self.cfg = cfg
-        self.latents = FaceLatents(vae, stride=cfg.face_stride)
-        self.length = vae.length
+        self.reference = reference
+        self.latents: list[np.ndarray] = []
         self.jaw_gen: list[np.ndarray] = []
         self.jaw_gt: list[np.ndarray] = []
         self.clip_r: list[float] = []
@@ -57,7 +60,7 @@ class FaceEvaluator:
         """Score one clip: ``face [T, 51]`` generated weights in ARKit order."""
         gen = np.asarray(face, dtype=np.float64)
         start = time.perf_counter()
-        self.latents.update(gen, clip.face)
+        self.latents.append(encode(self.vae, gen, self.cfg.face_stride))
         self.timing["fd"] += time.perf_counter() - start
         jaw = clip.face_names.index(JAW_OPEN)
         self.jaw_gen.append(gen[:, jaw])
@@ -70,20 +73,25 @@ class FaceEvaluator:
         """``(metrics, counts)`` over every clip seen.
 
         Raises:
-            TooFewWindows: fewer latent windows than WInD's mixture has components (or < 2).
+            TooFewWindows: fewer generated latent windows than WInD's mixture has components
+                (or < 2).
         """
-        gen, gt = self.latents.gen_latents, self.latents.gt_latents
+        gen = np.concatenate(self.latents) if self.latents else np.zeros((0, 64))
         need = max(2, self.cfg.wind_components)
-        if min(len(gen), len(gt)) < need:
+        if len(gen) < need:
             raise TooFewWindows(
-                f"the test clips give {len(gen)} face window(s) of {self.length} frames; "
+                f"the test clips give {len(gen)} face window(s) of {self.vae.length} frames; "
                 f"FD and WInD need at least {need}"
             )
+        ref = self.reference
         start = time.perf_counter()
-        fd = self.latents.fd()
+        mean, cov = feature_stats(gen, name="generated face latents")
+        fd = frechet_from_stats(mean, cov, ref.mean, ref.cov)
         self.timing["fd"] += time.perf_counter() - start
         start = time.perf_counter()
-        wind_mean, wind_std = self.latents.wind(
+        wind_mean, wind_std = wind(
+            gen,
+            ref.mixtures,
             components=self.cfg.wind_components,
             repeats=self.cfg.wind_repeats,
             seed=self.cfg.wind_seed,

@@ -154,11 +154,11 @@ def read_generated_clip(samples_dir: str | Path, clip: TestClip) -> GeneratedCli
     return GeneratedClip(clip.stem, path, streams, dict(table.metadata))
 
 
-def load_clip_audio(corpus_root: str | Path, clip: TestClip, rate: int = 16000) -> np.ndarray:
-    """The clip's speech ``[N]`` float32 at ``rate`` Hz, cut to ``T / fps`` seconds.
+def clip_wav_path(corpus_root: str | Path, clip: TestClip) -> Path:
+    """The clip's wav in the raw corpus: ``<corpus_root>/<speaker>/<sources["wav"]>``.
 
     Raises:
-        BadInputError: the clip names no wav, or the wav is missing or unreadable.
+        BadInputError: the clip names no wav, or the wav is missing.
     """
     name = clip.sources.get("wav")
     if not name:
@@ -166,6 +166,16 @@ def load_clip_audio(corpus_root: str | Path, clip: TestClip, rate: int = 16000) 
     path = Path(corpus_root) / str(clip.speaker) / name
     if not path.is_file():
         raise BadInputError(path, f"audio of test clip {clip.stem} not found")
+    return path
+
+
+def load_clip_audio(corpus_root: str | Path, clip: TestClip, rate: int = 16000) -> np.ndarray:
+    """The clip's speech ``[N]`` float32 at ``rate`` Hz, cut to ``T / fps`` seconds.
+
+    Raises:
+        BadInputError: the clip names no wav, or the wav is missing or unreadable.
+    """
+    path = clip_wav_path(corpus_root, clip)
     audio = load_wav(path, target_sr=rate)
     return audio[: int(round(clip.num_frames / clip.fps * rate))]
 

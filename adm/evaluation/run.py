@@ -29,11 +29,18 @@ from adm.evaluation.gesture import GestureEvaluator, TooFewWindows
 from adm.evaluation.inputs import (
     TASKS,
     GeneratedClip,
+    TestClip,
     checkpoint_record,
+    clip_wav_path,
     layout_summary,
-    load_clip_audio,
     read_generated_clip,
     read_test_clip,
+)
+from adm.evaluation.reference import (
+    MetricReference,
+    build_reference,
+    file_digest,
+    reference_provenance,
 )
 from adm.logs import progress
 from adm.metrics import load_face_vae, load_motion_autoencoder
@@ -70,6 +77,7 @@ class EvalInputs:
     checkpoint: Path | None = None
     variant: str | None = None
     seed: int | None = None
+    reference: Path | None = None
 
 
 def _find(meta: dict[str, Any], *keys: str) -> Any:
@@ -120,10 +128,14 @@ def _device() -> torch.device:
 def evaluate(inputs: EvalInputs, cfg: EvalConfig) -> dict[str, Any]:
     """All metrics of one generated test set; the JSON-able record of the run.
 
+    The ground-truth half of the metrics comes from ``inputs.reference`` (checked against the
+    inputs) or, without one, from a reference built in memory first (the same code and
+    numbers; see :mod:`adm.evaluation.reference`).
+
     Raises:
         BadInputError: a missing or malformed input (the message names the file), a missing
-            sample for a test clip, samples whose tasks differ between clips, or a test set too
-            short for a metric's windows.
+            sample for a test clip, samples whose tasks differ between clips, a test set too
+            short for a metric's windows, or a reference built from other inputs.
         ConfigError: neither or both of samples and baseline; a metric model that the
             samples' tasks need was not given.
         MissingWeightsError: a metric-model file does not exist.
@@ -139,43 +151,56 @@ def evaluate(inputs: EvalInputs, cfg: EvalConfig) -> dict[str, Any]:
     norm = load_norm_stats(inputs.norm)
     ckpt = checkpoint_record(inputs.checkpoint) if inputs.checkpoint is not None else None
     device = _device()
-    gesture_eval: GestureEvaluator | None = None
-    face_eval: FaceEvaluator | None = None
-    tasks: tuple[str, ...] | None = None
-    first_meta: dict[str, Any] = {}
+
+    def generated(clip: TestClip) -> GeneratedClip:
+        if inputs.samples is None:
+            return mean_pose_clip(clip, norm)
+        gen = read_generated_clip(inputs.samples, clip)
+        _check_sample_provenance(gen, inputs, ckpt)
+        return gen
+
+    # The first sample decides the tasks, hence the metric models and the reference.
+    first = generated(read_test_clip(inputs.clips_dir, stems[0]))
+    tasks, first_meta = first.tasks, first.metadata
+    motion_path, face_path = _metric_model_paths(tasks, inputs)
+    start = time.perf_counter()
+    reference, reference_info = _reference(inputs, cfg, stems, motion_path, face_path, device)
+    timing: dict[str, float] = {"reference_s": time.perf_counter() - start, "load_s": 0.0}
+    gesture_eval = face_eval = None
+    if motion_path is not None:
+        assert reference.gesture is not None
+        motion = load_motion_autoencoder(motion_path, device)
+        gesture_eval = GestureEvaluator(motion, norm, cfg, reference.gesture)
+    if face_path is not None:
+        assert reference.face is not None
+        face_eval = FaceEvaluator(load_face_vae(face_path, device), cfg, reference.face)
     frames = 0
     fps: set[float] = set()
-    load_time = 0.0
+    sources: list[tuple[str, Path, Path | None]] = []
     for stem in progress(stems, "evaluate", total=len(stems)):
         start = time.perf_counter()
         clip = read_test_clip(inputs.clips_dir, stem)
-        if inputs.samples is not None:
-            gen = read_generated_clip(inputs.samples, clip)
-            _check_sample_provenance(gen, inputs, ckpt)
-        else:
-            gen = mean_pose_clip(clip, norm)
-        load_time += time.perf_counter() - start
-        if tasks is None:
-            tasks, first_meta = gen.tasks, gen.metadata
-            gesture_eval, face_eval = _evaluators(tasks, inputs, norm, cfg, device)
-        elif gen.tasks != tasks:
+        gen = generated(clip)
+        if inputs.reference is not None:
+            wav = clip_wav_path(inputs.corpus_root, clip) if gesture_eval is not None else None
+            sources.append((stem, clip.path, wav))
+        timing["load_s"] += time.perf_counter() - start
+        if gen.tasks != tasks:
             raise BadInputError(
                 gen.path or clip.path,
                 f"holds tasks {list(gen.tasks)} but the other samples hold {list(tasks)}",
             )
         if gesture_eval is not None:
-            start = time.perf_counter()
-            audio = load_clip_audio(inputs.corpus_root, clip, cfg.audio_rate)
-            load_time += time.perf_counter() - start
-            gesture_eval.update(clip, gen.streams["gesture"], audio)
+            gesture_eval.update(clip, gen.streams["gesture"])
         if face_eval is not None:
             face_eval.update(clip, gen.streams["face"])
         frames += clip.num_frames
         fps.add(clip.fps)
-    assert tasks is not None
+    if inputs.reference is not None:
+        expected = reference_provenance(sources, cfg, inputs.norm, motion_path, face_path)
+        reference.check(inputs.reference, expected, tasks)
     metrics: dict[str, Any] = {}
     counts: dict[str, int] = {"clips": len(stems), "frames": frames}
-    timing: dict[str, float] = {"load_s": load_time}
     try:
         for evaluator in (gesture_eval, face_eval):
             if evaluator is not None:
@@ -186,22 +211,61 @@ def evaluate(inputs: EvalInputs, cfg: EvalConfig) -> dict[str, Any]:
     except TooFewWindows as err:
         raise BadInputError(inputs.split, str(err)) from None
     timing["total_s"] = time.perf_counter() - started
-    return _record(inputs, cfg, tasks, ckpt, first_meta, metrics, counts, timing, stems, fps)
+    record = _record(inputs, cfg, tasks, ckpt, first_meta, metrics, counts, timing, stems, fps)
+    record["reference"] = reference_info
+    return record
 
 
-def _evaluators(tasks, inputs: EvalInputs, norm, cfg: EvalConfig, device):
-    gesture_eval = face_eval = None
+def _metric_model_paths(
+    tasks: tuple[str, ...], inputs: EvalInputs
+) -> tuple[Path | None, Path | None]:
+    """The metric models the tasks need: ``(motion autoencoder, face VAE)``, None if unused."""
+    motion = face = None
     if "gesture" in tasks:
         if inputs.motion_ae is None:
             raise ConfigError("--motion-ae is required: the samples hold gestures (FGD)")
-        gesture_eval = GestureEvaluator(
-            load_motion_autoencoder(inputs.motion_ae, device), norm, cfg
-        )
+        motion = inputs.motion_ae
     if "face" in tasks:
         if inputs.face_vae is None:
             raise ConfigError("--face-vae is required: the samples hold faces (FD, WInD)")
-        face_eval = FaceEvaluator(load_face_vae(inputs.face_vae, device), cfg)
-    return gesture_eval, face_eval
+        face = inputs.face_vae
+    return motion, face
+
+
+def _reference(
+    inputs: EvalInputs,
+    cfg: EvalConfig,
+    stems: list[str],
+    motion: Path | None,
+    face: Path | None,
+    device: torch.device,
+) -> tuple[MetricReference, dict[str, Any]]:
+    """The test set's reference: loaded (its clip list checked now, the digests after the
+    clips are read) or built in memory; and what the metrics record says of it."""
+    if inputs.reference is None:
+        reference = build_reference(
+            inputs.clips_dir,
+            stems,
+            inputs.corpus_root,
+            inputs.norm,
+            cfg,
+            motion,
+            face,
+            device,
+            record=False,
+        )
+        return reference, {"path": None, "built": "in memory from the test clips"}
+    reference = MetricReference.load(inputs.reference)
+    if list(reference.clips) != list(stems):
+        raise BadInputError(
+            inputs.reference,
+            f"was built for test clips {list(reference.clips)}, the split {inputs.split} "
+            f"lists {list(stems)}",
+        )
+    for task, path in (("gesture", motion), ("face", face)):
+        if path is not None and getattr(reference, task) is None:
+            raise BadInputError(inputs.reference, f"holds no {task} statistics")
+    return reference, {"path": str(inputs.reference), "sha256": file_digest(inputs.reference)}
 
 
 def _record(inputs, cfg, tasks, ckpt, sample_meta, metrics, counts, timing, stems, fps):

@@ -24,7 +24,13 @@ from adm.metrics.checkpoint import (
     load_motion_autoencoder,
     save_metric_model,
 )
-from adm.metrics.diversity import L1Div, diversity, l1div, mean_pairwise_distance
+from adm.metrics.diversity import (
+    L1Div,
+    diversity,
+    diversity_from_stats,
+    l1div,
+    mean_pairwise_distance,
+)
 from adm.metrics.face_distance import (
     FaceLatents,
     face_fd,
@@ -59,6 +65,7 @@ __all__ = [
     "beat_align",
     "beat_align_score",
     "diversity",
+    "diversity_from_stats",
     "face_fd",
     "face_vae_losses",
     "feature_stats",

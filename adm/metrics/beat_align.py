@@ -261,10 +261,21 @@ class BeatAlign:
         self.skipped = 0
         self._cache: dict[Hashable, np.ndarray] = {}
 
-    def audio_times(self, audio: np.ndarray, sr: int, key: Hashable | None = None) -> np.ndarray:
+    def remember(self, key: Hashable, times: np.ndarray) -> None:
+        """Use ``times [K]`` (seconds, computed earlier with these options) as ``key``'s audio
+        beats: later updates with that key need no audio."""
+        self._cache[key] = np.asarray(times, dtype=np.float64)
+
+    def audio_times(
+        self, audio: np.ndarray | None, sr: int, key: Hashable | None = None
+    ) -> np.ndarray:
         """Audio beat times of one take, from the cache when ``key`` was seen before."""
         if key is not None and key in self._cache:
             return self._cache[key]
+        if audio is None:
+            raise ValueError(
+                f"beat align: no audio given and no audio beats remembered for {key!r}"
+            )
         times = audio_beats(audio, sr, compat=self.compat, trim_seconds=self.trim_seconds)
         if key is not None:
             self._cache[key] = times
@@ -272,7 +283,7 @@ class BeatAlign:
 
     def update(
         self,
-        audio: np.ndarray,
+        audio: np.ndarray | None,
         sr: int,
         motion: np.ndarray,
         fps: float,

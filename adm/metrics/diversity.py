@@ -54,8 +54,21 @@ def diversity(features: np.ndarray, gt_features: np.ndarray, *, eps: float = 1e-
         raise ValueError(f"diversity needs [n, d] and [m, d] features, got {f.shape}, {g.shape}")
     if g.shape[0] < 2:
         raise ValueError(f"diversity needs at least 2 ground-truth rows, got {g.shape[0]}")
-    z = (f - g.mean(axis=0)) / np.maximum(g.std(axis=0), eps)
-    return mean_pairwise_distance(z)
+    return diversity_from_stats(f, g.mean(axis=0), g.std(axis=0), eps=eps)
+
+
+def diversity_from_stats(
+    features: np.ndarray, gt_mean: np.ndarray, gt_std: np.ndarray, *, eps: float = 1e-8
+) -> float:
+    """:func:`diversity` with the ground truth's per-dim mean ``[d]`` and std ``[d]`` given."""
+    f = np.asarray(features, dtype=np.float64)
+    mean, std = np.asarray(gt_mean, np.float64), np.asarray(gt_std, np.float64)
+    if f.ndim != 2 or mean.shape != (f.shape[1],) or std.shape != mean.shape:
+        raise ValueError(
+            f"diversity needs [n, d] features and [d] statistics, got {f.shape}, "
+            f"{mean.shape}, {std.shape}"
+        )
+    return mean_pairwise_distance((f - mean) / np.maximum(std, eps))
 
 
 class L1Div:

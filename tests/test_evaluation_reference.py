@@ -1,0 +1,140 @@
+"""The test set's reference: built once by ``python -m adm.reference``, it gives every
+evaluation the same numbers as computing the ground truth in place, and a reference built from
+other files or settings is refused."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+from test_evaluation_run import CFG, TEST, _inputs, _samples, _write_clip, data  # noqa: F401
+
+from adm.cli import run_stage
+from adm.errors import BadInputError
+from adm.evaluation import evaluate
+from adm.evaluation.reference import MetricReference, build_reference
+from adm.metrics import FaceVAE, save_metric_model
+
+
+def _reference_cli(data, out, config=CFG, **paths):  # noqa: F811
+    from adm.reference import build_parser, main
+
+    root = data["root"]
+    files = {
+        "clips_dir": data["clips"],
+        "split": root / "test.txt",
+        "corpus_root": data["corpus"],
+        "norm": root / "norm.json",
+        "motion_ae": root / "ae.safetensors",
+        "face_vae": root / "vae.safetensors",
+        **paths,
+    }
+    argv = [
+        arg
+        for key, value in files.items()
+        if value is not None
+        for arg in (f"--{key.replace('_', '-')}", str(value))
+    ]
+    argv += ["--out", str(out), "--config", json.dumps(dataclasses.asdict(config))]
+    return run_stage(main, build_parser(), argv)
+
+
+def _evaluate(data, cfg=CFG, **kw):  # noqa: F811
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # few windows for 300-d features
+        return evaluate(_inputs(data, **kw), cfg)
+
+
+@pytest.fixture(scope="module")
+def reference_file(data):  # noqa: F811
+    out = data["root"] / "reference" / "reference.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert _reference_cli(data, out) == 0
+    return out
+
+
+def test_evaluation_with_the_reference_equals_computing_it_in_place(data, reference_file):  # noqa: F811
+    samples = _samples(data, "ref_small", 0.05)
+    cold = _evaluate(data, samples=samples)
+    warm = _evaluate(data, samples=samples, reference=reference_file)
+    assert warm["metrics"] == cold["metrics"]  # the same numbers, bit for bit
+    assert warm["counts"] == cold["counts"]
+    assert cold["reference"]["path"] is None
+    assert warm["reference"]["path"] == str(reference_file)
+    assert len(warm["reference"]["sha256"]) == 64
+    base = _evaluate(data, baseline="mean-pose", reference=reference_file)
+    assert base["metrics"] == _evaluate(data, baseline="mean-pose")["metrics"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # few windows for 300-d features
+def test_the_reference_file_round_trips(data, reference_file):  # noqa: F811
+    built = build_reference(
+        data["clips"],
+        list(TEST),
+        data["corpus"],
+        data["root"] / "norm.json",
+        CFG,
+        data["root"] / "ae.safetensors",
+        data["root"] / "vae.safetensors",
+        record=False,
+    )
+    loaded = MetricReference.load(reference_file)
+    assert loaded.clips == built.clips
+    for name in ("mean", "cov", "std"):
+        np.testing.assert_array_equal(getattr(loaded.gesture, name), getattr(built.gesture, name))
+    assert loaded.gesture.diversity == built.gesture.diversity
+    for form in ("beat", "corrected"):
+        for stem in built.clips:
+            np.testing.assert_array_equal(
+                loaded.gesture.beats[form][stem], built.gesture.beats[form][stem]
+            )
+            assert len(built.gesture.beats[form][stem]) > 0
+    assert len(loaded.face.mixtures) == CFG.wind_repeats
+    for a, b in zip(loaded.face.mixtures, built.face.mixtures, strict=True):
+        np.testing.assert_array_equal(a.covariances, b.covariances)
+        assert a.iterations == b.iterations
+    # provenance: a digest per clip and wav, the files and the settings
+    clips = loaded.provenance["clips"]
+    assert [c["stem"] for c in clips] == list(built.clips)
+    assert all(len(c["clip_sha256"]) == 64 and len(c["wav_sha256"]) == 64 for c in clips)
+    assert loaded.provenance["settings"]["wind_repeats"] == CFG.wind_repeats
+
+
+def test_a_reference_of_other_settings_or_files_is_refused(data, reference_file, tmp_path):  # noqa: F811
+    samples = _samples(data, "ref_refused", 0.05)
+    other = dataclasses.replace(CFG, wind_repeats=3)
+    with pytest.raises(BadInputError, match="wind_repeats = 2.*uses 3"):
+        _evaluate(data, samples=samples, reference=reference_file, cfg=other)
+    # A changed test clip: copy the clips, rewrite one, and evaluate against the old reference.
+    clips = tmp_path / "clips"
+    shutil.copytree(data["clips"], clips)
+    _write_clip(clips, tmp_path / "corpus", "2_scott_0_2_2", TEST["2_scott_0_2_2"], seed=99)
+    with pytest.raises(BadInputError, match="2_scott_0_2_2 changed"):
+        _evaluate(data, samples=samples, reference=reference_file, clips_dir=clips)
+    # Another test split.
+    split = tmp_path / "test.txt"
+    split.write_text("2_scott_0_1_1\n2_scott_0_2_2\n")
+    with pytest.raises(BadInputError, match="was built for test clips"):
+        _evaluate(data, samples=samples, reference=reference_file, split=split)
+    # Another face VAE file.
+    vae = tmp_path / "vae.safetensors"
+    save_metric_model(vae, FaceVAE(51, 16).eval())  # freshly initialised: other weights
+    with pytest.raises(BadInputError, match="another face_vae file"):
+        _evaluate(data, samples=samples, reference=reference_file, face_vae=vae)
+
+
+def test_reference_cli_errors_leave_no_file(data, tmp_path, capsys):  # noqa: F811
+    out = tmp_path / "ref.npz"
+    missing = data["root"] / "missing.safetensors"
+    assert _reference_cli(data, out, motion_ae=missing) == 1
+    assert not out.exists()
+    assert "missing.safetensors" in capsys.readouterr().err
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(BadInputError, match="broken.npz"):
+        MetricReference.load(broken)
