@@ -11,9 +11,10 @@ import warnings
 
 import numpy as np
 import pytest
-from test_evaluation_run import CFG, TEST, _inputs, _samples, _write_clip, data  # noqa: F401
+from test_evaluation_run import CFG, RATE, TEST, _inputs, _samples, _write_clip, data  # noqa: F401
 
 from adm.cli import run_stage
+from adm.data.audio import write_wav
 from adm.errors import BadInputError
 from adm.evaluation import evaluate
 from adm.evaluation.reference import MetricReference, build_reference
@@ -69,6 +70,11 @@ def test_evaluation_with_the_reference_equals_computing_it_in_place(data, refere
     assert len(warm["reference"]["sha256"]) == 64
     base = _evaluate(data, baseline="mean-pose", reference=reference_file)
     assert base["metrics"] == _evaluate(data, baseline="mean-pose")["metrics"]
+    # Face-only samples (A2E) use the face half of the same reference (and read no audio).
+    faces = _samples(data, "ref_faces", 0.05, tasks=("face",))
+    warm = _evaluate(data, samples=faces, reference=reference_file, motion_ae=None)
+    assert warm["metrics"] == _evaluate(data, samples=faces, motion_ae=None)["metrics"]
+    assert set(warm["metrics"]) == {"fd", "wind", "wind_std", "jaw_open_r", "jaw_open_r_clip_mean"}
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # few windows for 300-d features
@@ -116,6 +122,13 @@ def test_a_reference_of_other_settings_or_files_is_refused(data, reference_file,
     _write_clip(clips, tmp_path / "corpus", "2_scott_0_2_2", TEST["2_scott_0_2_2"], seed=99)
     with pytest.raises(BadInputError, match="2_scott_0_2_2 changed"):
         _evaluate(data, samples=samples, reference=reference_file, clips_dir=clips)
+    # Changed audio (Beat Align's audio beats come from it).
+    corpus = tmp_path / "corpus_copy"
+    shutil.copytree(data["corpus"], corpus)
+    wav = corpus / "4" / "4_lawrence_0_1_1.wav"
+    write_wav(wav, np.zeros(RATE, np.float32), RATE)
+    with pytest.raises(BadInputError, match="audio of test clip 4_lawrence_0_1_1 changed"):
+        _evaluate(data, samples=samples, reference=reference_file, corpus_root=corpus)
     # Another test split.
     split = tmp_path / "test.txt"
     split.write_text("2_scott_0_1_1\n2_scott_0_2_2\n")
