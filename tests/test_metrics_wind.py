@@ -1,10 +1,21 @@
 """Face FD and WInD: the Gaussian mixture, the transport LP, repeats over seeds."""
 
+import statistics
+
 import numpy as np
 import pytest
 import torch
 
-from adm.metrics import FaceLatents, FaceVAE, face_fd, fit_gmm, fit_mixtures, transport, wind
+from adm.metrics import (
+    FaceLatents,
+    FaceVAE,
+    face_fd,
+    fit_gmm,
+    fit_mixtures,
+    transport,
+    wind,
+    wind_from_mixtures,
+)
 
 
 def clusters(rng, n=900, shift=0.0):
@@ -54,6 +65,23 @@ def test_wind_is_near_zero_for_the_same_distribution_and_grows_with_a_shift():
     assert far == pytest.approx(36.0, rel=0.1)
     mixtures = fit_mixtures(gt, components=3, repeats=3)
     assert wind(gt, mixtures, components=3, repeats=3)[0] == pytest.approx(same, abs=1e-9)
+
+
+def test_wind_reports_the_mean_and_sample_std_over_mixture_seeds():
+    rng = np.random.default_rng(5)
+    gt, gen = clusters(rng), clusters(rng, shift=0.5)
+    per_seed = [
+        wind_from_mixtures(g, t)
+        for g, t in zip(
+            fit_mixtures(gen, components=3, repeats=4, seed=2),
+            fit_mixtures(gt, components=3, repeats=4, seed=2),
+            strict=True,
+        )
+    ]
+    mean, std = wind(gen, gt, components=3, repeats=4, seed=2)
+    assert mean == pytest.approx(statistics.mean(per_seed), rel=1e-12)
+    assert std == pytest.approx(statistics.stdev(per_seed), rel=1e-9)  # SAiD's ddof=1
+    assert np.isnan(wind(gen, gt, components=3, repeats=1)[1])  # one seed: no spread
 
 
 def test_face_latents_accumulate_fd_and_wind():

@@ -11,7 +11,7 @@ Latents: every window (step 1) of each sequence, encoded to the VAE's ``mu`` (64
                                   sum_jk w_jk = 1,  w >= 0
 
   with ``scipy.optimize.linprog`` (HiGHS); repeat with 10 mixture seeds and report the mean
-  and the (population) standard deviation.
+  and the sample standard deviation (``ddof=1``, SAiD's ``statistics.stdev``).
 
 The paper prints FD x1e-5 and WInD x1e-4; these functions return raw values.
 """
@@ -92,6 +92,9 @@ def wind(
 ) -> tuple[float, float]:
     """WInD ``(mean, std)`` over ``repeats`` mixture seeds for ``gen [n, d]`` vs ``gt [m, d]``.
 
+    ``std`` is the sample standard deviation over the repeats (``ddof=1``, as SAiD's
+    ``statistics.stdev``); with a single repeat it is undefined (NaN).
+
     ``gt`` may be the ground-truth mixtures from :func:`fit_mixtures` (same ``repeats``).
     """
     gen_mix = fit_mixtures(gen, components=components, repeats=repeats, seed=seed)
@@ -102,7 +105,8 @@ def wind(
     else:
         gt_mix = fit_mixtures(gt, components=components, repeats=repeats, seed=seed)
     values = np.array([wind_from_mixtures(g, t) for g, t in zip(gen_mix, gt_mix, strict=True)])
-    return float(values.mean()), float(values.std())
+    std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+    return float(values.mean()), std
 
 
 class FaceLatents:
