@@ -24,16 +24,9 @@ from adm.metrics import FaceVAE, save_metric_model
 def _reference_cli(data, out, config=CFG, **paths):  # noqa: F811
     from adm.reference import build_parser, main
 
-    root = data["root"]
-    files = {
-        "clips_dir": data["clips"],
-        "split": root / "test.txt",
-        "corpus_root": data["corpus"],
-        "norm": root / "norm.json",
-        "motion_ae": root / "ae.safetensors",
-        "face_vae": root / "vae.safetensors",
-        **paths,
-    }
+    given = dataclasses.asdict(_inputs(data, **paths))
+    keys = ("clips_dir", "split", "corpus_root", "norm", "motion_ae", "face_vae")
+    files = {key: given[key] for key in keys}
     argv = [
         arg
         for key, value in files.items()
