@@ -20,9 +20,10 @@ def test_metrics_bench_runs_on_a_tiny_test_set(capsys):
     assert set(rows) == {"fgd", "diversity", "l1div", "beat_align", "srgr", "fd", "wind", "total"}
     assert all(float(v[0]) >= 0 for v in rows.values())
     # Every metric printed a finite value (Beat Align none: 4 s clips are inside its 10 s
-    # trim); the total is at least the sum of the rows.
+    # trim); the total is at least the sum of the rows (to the printed rounding).
     assert rows["beat_align"][1] == "none"
     metrics = [float(v[1]) for name, v in rows.items() if name not in ("total", "beat_align")]
     assert all(abs(m) < float("inf") for m in metrics)
-    assert float(rows["total"][0]) >= sum(float(v[0]) for k, v in rows.items() if k != "total")
+    parts = sum(float(v[0]) for k, v in rows.items() if k != "total")
+    assert float(rows["total"][0]) >= parts - 0.05  # 8 figures printed to 0.01 s
     assert "test-set reference" in out and "cold evaluation" in out
