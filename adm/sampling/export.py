@@ -18,9 +18,7 @@ only when every clip is written, so a failed run leaves no folder that looks com
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ import numpy as np
 from adm.data.beat_skeleton import beat_header
 from adm.data.bvh import write_bvh
 from adm.data.face import write_face_json
-from adm.io.atomic import write_text_atomic
+from adm.io.atomic import atomic_dir, write_text_atomic
 from adm.io.frames import write_frames
 from adm.rotations import axis_angle_to_euler, euler_near
 from adm.skeleton import GESTURE_JOINTS, gesture_to_euler_motion, unwrap_euler_sequence
@@ -37,31 +35,14 @@ from adm.skeleton import GESTURE_JOINTS, gesture_to_euler_motion, unwrap_euler_s
 SAMPLES_TSV = "samples.tsv"
 
 
-@contextlib.contextmanager
-def staged_folder(outdir: str | Path) -> Iterator[Path]:
+def staged_folder(outdir: str | Path) -> contextlib.AbstractContextManager[Path]:
     """Yield a temporary sibling of ``outdir`` to fill; it replaces ``outdir`` on success.
 
     On an exception the temporary folder is deleted and ``outdir`` is left as it was (absent
     after a first, failed run). An existing ``outdir`` is replaced as a whole: a folder of
-    samples always comes from one run.
+    samples always comes from one run (:func:`adm.io.atomic.atomic_dir`).
     """
-    outdir = Path(outdir)
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = outdir.with_name(f".tmp-{outdir.name}-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        yield tmp
-        if outdir.exists():
-            # Renamed away first so that no moment shows a half-deleted folder of samples.
-            trash = outdir.with_name(f".trash-{outdir.name}-{os.getpid()}")
-            os.replace(outdir, trash)
-            shutil.rmtree(trash, ignore_errors=True)
-        os.replace(tmp, outdir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return atomic_dir(outdir)
 
 
 def gesture_euler(gesture: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
