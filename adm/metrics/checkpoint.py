@@ -3,7 +3,8 @@
 A checkpoint carries everything needed to rebuild its model (nanoGPT's habit), and loading
 unpickles nothing. Metadata keys: ``format`` (``adm.metrics/1``), ``kind``
 (``motion_autoencoder`` or ``face_vae``), ``config`` (JSON constructor arguments) and
-``extra`` (JSON, e.g. training steps and final loss, for the record).
+``extra`` (JSON, e.g. training steps and final loss, for the record), and the digest of the
+tensors (:mod:`adm.io.tensors`), checked on loading so that a damaged file is an error.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from adm.errors import BadInputError, MissingWeightsError
-from adm.io.atomic import atomic_path
+from adm.io.tensors import load_tensors, read_tensor_metadata, save_tensors
 from adm.metrics.face_vae import FaceVAE
 from adm.metrics.motion_autoencoder import MotionAutoencoder
 
@@ -40,8 +39,7 @@ def save_metric_model(path: str | Path, model: nn.Module, extra: dict | None = N
         "config": json.dumps(model.config(), sort_keys=True),
         "extra": json.dumps(extra or {}, sort_keys=True),
     }
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+    save_tensors(path, tensors, metadata)
 
 
 def read_metadata(path: str | Path) -> dict:
@@ -51,11 +49,7 @@ def read_metadata(path: str | Path) -> dict:
         raise MissingWeightsError(
             f"{path}: metric model checkpoint not found; train it with the metric-model stage"
         )
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = dict(f.metadata() or {})
-    except (SafetensorError, OSError) as err:
-        raise BadInputError(path, f"not a readable safetensors file ({err})") from err
+    meta: dict = read_tensor_metadata(path)
     if meta.get("format") != FORMAT:
         raise BadInputError(path, f"metadata format is {meta.get('format')!r}, expected {FORMAT}")
     try:
@@ -88,7 +82,7 @@ def load_metric_model(
         model = KINDS[found](**meta["config"])
     except TypeError as err:
         raise BadInputError(path, f"config {meta['config']} does not fit {found}: {err}") from err
-    state = load_file(str(path))
+    state, _ = load_tensors(path)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:

@@ -14,14 +14,16 @@ A checkpoint folder (``<outdir>/checkpoints/step_<N>/``) holds
 
 As nanoGPT's checkpoints do, the weights file rebuilds the model without any other input
 (:func:`load_checkpoint`). A folder is written under a temporary name and renamed when
-complete, so a kill at any moment leaves either a complete ``step_<N>`` or none.
+complete, so a kill at any moment leaves either a complete ``step_<N>`` or none
+(:func:`adm.io.atomic.atomic_dir`; the next run removes what a killed one left). The weights
+files carry a digest of their tensors (:mod:`adm.io.tensors`), checked on every load. Every
+file of a checkpoint gets the same mode, that of any file the user creates (``0666 & ~umask``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
 from collections.abc import Callable, Mapping
@@ -30,11 +32,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from adm.errors import BadInputError
+from adm.io.atomic import (
+    atomic_dir,
+    process_alive,
+    remove_abandoned,
+    remove_dir,
+    reporting_write_failures,
+)
+from adm.io.tensors import load_tensors, read_tensor_metadata, save_tensors
 from adm.models import build_denoiser
 
 log = logging.getLogger("adm.training")
@@ -68,9 +76,17 @@ def weights_tensors(
 
 
 def write_weights(path: Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, Any]):
-    """Save a weights file; metadata values that are not strings are stored as JSON."""
+    """Save a weights file (with its tensor digest); metadata values that are not strings are
+    stored as JSON."""
     meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()}
-    save_file(dict(tensors), str(path), metadata=meta)
+    save_tensors(path, tensors, meta)
+
+
+def _check_format(path: Path, metadata: Mapping[str, str]) -> None:
+    if metadata.get("format") != FORMAT:
+        raise BadInputError(
+            path, f"metadata 'format' is {metadata.get('format')!r}, expected {FORMAT!r}"
+        )
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
@@ -82,45 +98,51 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     path = Path(path)
     if not path.is_file():
         raise BadInputError(path, "checkpoint weights not found")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = dict(f.metadata() or {})
-    except (SafetensorError, OSError) as err:
-        raise BadInputError(path, f"not a readable safetensors file ({err})") from None
-    if metadata.get("format") != FORMAT:
-        raise BadInputError(
-            path, f"metadata 'format' is {metadata.get('format')!r}, expected {FORMAT!r}"
-        )
+    metadata = read_tensor_metadata(path)
+    _check_format(path, metadata)
     return metadata
 
 
 def read_weights(path: Path, device: str | torch.device = "cpu"):
-    """``(tensors, metadata)`` of a weights file.
+    """``(tensors, metadata)`` of a weights file, its tensor digest checked.
 
     Raises:
-        BadInputError: missing, unreadable, or not an ``adm-checkpoint/1`` file.
+        BadInputError: missing, unreadable, damaged, or not an ``adm-checkpoint/1`` file.
     """
-    metadata = read_metadata(path)
-    try:
-        tensors = load_file(str(path), device=str(device))
-    except (SafetensorError, OSError) as err:
-        raise BadInputError(path, f"not a readable safetensors file ({err})") from None
+    path = Path(path)
+    if not path.is_file():
+        raise BadInputError(path, "checkpoint weights not found")
+    tensors, metadata = load_tensors(path, device)
+    _check_format(path, metadata)
     return tensors, metadata
 
 
 def save_state(path: Path, state: Mapping[str, Any]) -> None:
-    """Write the resumable state (tensors and plain types only)."""
-    torch.save(dict(state), path)
+    """Write the resumable state (tensors and plain types only).
+
+    Written through a Python file object, so that a full disk surfaces as the ``OSError``
+    behind torch's own error (reported as a :class:`adm.errors.WriteError` naming the file).
+    """
+    with reporting_write_failures(path), open(path, "wb") as fh:
+        torch.save(dict(state), fh)
 
 
 def load_state(path: Path) -> dict[str, Any]:
-    """Read ``state.pt`` without unpickling code (``weights_only=True``)."""
+    """Read ``state.pt`` without unpickling code (``weights_only=True``).
+
+    Raises:
+        BadInputError: missing, or not a readable training state (truncated, damaged).
+    """
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise BadInputError(path, "training state not found") from None
     except Exception as err:  # torch raises several types for a corrupt or foreign file
-        raise BadInputError(path, f"not a training state file ({err})") from None
+        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise BadInputError(path, f"not a readable training state file ({text})") from None
+    if not isinstance(state, dict):
+        raise BadInputError(path, f"not a training state file (holds a {type(state).__name__})")
+    return state
 
 
 # ---------------------------------------------------------------------- checkpoint folders
@@ -147,48 +169,40 @@ def latest_checkpoint(root: Path) -> tuple[int, Path] | None:
     return found[-1] if found else None
 
 
+_LEGACY_TEMP = re.compile(r"^\.(?:tmp|trash)-step_\d+-(\d+)$")
+
+
 def clean_partial(root: Path) -> None:
-    """Remove temporary folders left by a run killed while writing or deleting a checkpoint."""
+    """Remove the temporary folders left by a run killed while writing or deleting a
+    checkpoint (those of a process that still runs are kept)."""
     root = Path(root)
-    if root.is_dir():
+    remove_abandoned(root)
+    if root.is_dir():  # names used by earlier versions: .tmp-step_<N>-<pid>, .trash-...
         for child in root.iterdir():
-            if child.is_dir() and child.name.startswith((".tmp-", ".trash-")):
+            legacy = _LEGACY_TEMP.match(child.name)
+            if legacy and child.is_dir() and not process_alive(int(legacy[1])):
                 shutil.rmtree(child, ignore_errors=True)
 
 
-def _remove(folder: Path) -> None:
-    # Renamed first: a kill during rmtree then leaves a ".trash-" folder, never a step_<N>
-    # folder that lacks files.
-    trash = folder.with_name(f".trash-{folder.name}-{os.getpid()}")
-    os.replace(folder, trash)
-    shutil.rmtree(trash, ignore_errors=True)
-
-
 def write_checkpoint_dir(root: Path, step: int, writers: Mapping[str, Callable[[Path], None]]):
-    """Create ``root/step_<step>`` atomically; ``writers`` maps file name -> ``write(path)``."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".tmp-step_{step}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    """Create ``root/step_<step>`` atomically; ``writers`` maps file name -> ``write(path)``.
+
+    Raises:
+        WriteError: a file could not be written (disk full, ...); the message names it and
+            no part of the folder is left.
+    """
+    final = step_dir(root, step)
+    with atomic_dir(final) as tmp:
         for name, write in writers.items():
-            write(tmp / name)
-        final = step_dir(root, step)
-        if final.exists():
-            _remove(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            with reporting_write_failures(final / name, tmp / name):
+                write(tmp / name)
     return final
 
 
 def prune_checkpoints(root: Path, keep: int) -> None:
     """Delete all but the ``keep`` newest complete checkpoints."""
     for _, folder in list_checkpoints(root)[:-keep] if keep > 0 else list_checkpoints(root):
-        _remove(folder)
+        remove_dir(folder)
 
 
 # ---------------------------------------------------------------------- loading for sampling

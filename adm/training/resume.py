@@ -6,11 +6,15 @@ had never stopped: weights and weighting parameters (``model.safetensors``), the
 offset)`` and the RNG states of every rank. :func:`resume_or_start` loads the newest complete
 checkpoint when it was written under the same settings and data (the ``resume_key``; the number
 of iterations and the logging/checkpoint cadence may differ, so a run can be extended), and
-moves checkpoints of other settings aside, never training on from them.
+moves checkpoints of other settings aside, never training on from them. A damaged checkpoint
+(an unreadable ``state.pt``, weights whose digest does not match, a broken scalars file) is
+moved aside to ``damaged-step_<N>`` with a warning, and the run resumes from the newest intact
+one.
 """
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
 import shutil
@@ -21,6 +25,7 @@ from typing import Any
 
 import torch
 
+from adm.errors import BadInputError
 from adm.io.atomic import atomic_path
 from adm.training import checkpoint as ckpt
 from adm.training.distributed import DistContext, barrier
@@ -113,12 +118,59 @@ def _set_aside(root: Path, key: str, ctx: DistContext) -> None:
     barrier(ctx)
 
 
+_STATE_KEYS = ("format", "step", "epoch", "offset", "optimizer", "rng", "resume_key")
+
+
+def check_intact(folder: Path) -> None:
+    """Read every file of a checkpoint folder as resuming would.
+
+    Raises:
+        BadInputError: a file is unreadable or damaged; the message names it.
+    """
+    state = ckpt.load_state(folder / "state.pt")
+    missing = [k for k in _STATE_KEYS if k not in state]
+    if missing:
+        raise BadInputError(folder / "state.pt", f"training state lacks {missing}")
+    for name in ("model.safetensors", "ema.safetensors"):
+        ckpt.read_weights(folder / name)
+    for name, columns in (("scalars.csv", None), ("val_scalars.csv", VAL_COLUMNS)):
+        try:
+            ScalarLog.read(folder / name, *(() if columns is None else (columns,)))
+        except (OSError, ValueError, KeyError, csv.Error) as err:
+            raise BadInputError(folder / name, f"unreadable scalars ({err})") from None
+
+
+def set_aside_damaged(root: Path) -> None:
+    """Move damaged checkpoints aside, newest first, until an intact one is found (kept for
+    inspection as ``damaged-step_<N>``, never deleted; resuming ignores them)."""
+    found = ckpt.list_checkpoints(root)
+    for index in range(len(found) - 1, -1, -1):
+        step, folder = found[index]
+        try:
+            check_intact(folder)
+            return
+        except BadInputError as err:
+            aside = folder.with_name(f"damaged-{folder.name}")
+            if aside.exists():
+                shutil.rmtree(aside)
+            os.replace(folder, aside)
+            older = f"step {found[index - 1][0]}" if index > 0 else "none: training starts afresh"
+            log.warning(
+                "checkpoint of step %d is damaged (%s); moved to %s; resuming from %s",
+                step,
+                err,
+                aside,
+                older,
+            )
+
+
 def resume_or_start(trainer: Trainer, root: Path, key: str, ctx: DistContext) -> Start:
     """Load the newest complete checkpoint under ``root`` into ``trainer``, or seed a fresh
     start (global RNGs seeded with ``seed + rank``, so ranks draw different dropout masks)."""
     seed = trainer.cfg.seed
     if ctx.is_main:
         ckpt.clean_partial(root)
+        set_aside_damaged(root)
     barrier(ctx)
     found = ckpt.latest_checkpoint(root)
     state = None
