@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,7 +162,7 @@ class MetricReference:
             with np.load(path, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
             header = json.loads(str(arrays.pop("header")))
-        except (OSError, ValueError, KeyError) as err:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
             raise BadInputError(path, f"not a readable metric reference ({err})") from None
         if header.get("format") != FORMAT:
             raise BadInputError(path, f"format {header.get('format')!r}, expected {FORMAT!r}")

@@ -23,12 +23,9 @@ def clip_frames(clip: str | Path) -> tuple[dict[str, Any], int, float]:
     from adm.io.frames import read_metadata
 
     clip = Path(clip)
-    try:
-        meta = read_metadata(clip)
-    except FileNotFoundError:
-        raise BadInputError(clip, "prepared clip not found") from None
-    except (OSError, ValueError) as err:
-        raise BadInputError(clip, f"not a readable Parquet file ({err})") from None
+    if not clip.is_file():
+        raise BadInputError(clip, "prepared clip not found")
+    meta = read_metadata(clip)  # BadInputError naming the file when it is unreadable
     try:
         num_frames, fps = int(meta["num_frames"]), float(meta.get("fps", 30))
     except (KeyError, TypeError, ValueError):

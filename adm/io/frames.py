@@ -4,6 +4,7 @@ A table holds T frames. Each column is either a scalar per frame (``[T]``) or a 
 vector per frame (``[T, D]``, stored as a Parquet ``FixedSizeList<float32>[D]`` so that a
 1133-dim feature is one column, not 1133). File-level metadata is a JSON object stored under the
 key ``adm`` of the Parquet schema metadata (layout, fps, source files, versions, config hash).
+Data pages carry CRC checksums, checked on reading, so a damaged file is an error, not data.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def write_frames(path: str | Path, columns: dict[str, np.ndarray], metadata: dic
     meta = {_META_KEY: json.dumps(metadata or {}, sort_keys=True).encode()}
     table = table.replace_schema_metadata(meta)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        # Page checksums let a reader tell a damaged data page from data.
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
 
 
 def _from_arrow(column: pa.ChunkedArray) -> np.ndarray:
@@ -78,27 +80,75 @@ def _from_arrow(column: pa.ChunkedArray) -> np.ndarray:
     return column.to_numpy()
 
 
+def _parquet_error(path: Path, err: BaseException) -> BadInputError:
+    if isinstance(err, FileNotFoundError):
+        return BadInputError(path, "file not found")
+    if isinstance(err, IsADirectoryError):
+        return BadInputError(path, "is a folder, not a Parquet file")
+    if isinstance(err, PermissionError):
+        return BadInputError(path, "cannot read: permission denied")
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return BadInputError(path, f"not a readable Parquet file ({text})")
+
+
+def _decode_metadata(path: Path, schema: pa.Schema) -> dict[str, Any]:
+    raw = (schema.metadata or {}).get(_META_KEY, b"{}")
+    try:
+        meta = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadInputError(path, f"its 'adm' metadata is not valid JSON ({err})") from None
+    if not isinstance(meta, dict):
+        raise BadInputError(path, "its 'adm' metadata is not a JSON object")
+    return meta
+
+
 def read_frames(path: str | Path, columns: list[str] | None = None) -> FrameTable:
     """Read a table written by :func:`write_frames`.
 
+    The one reader of every Parquet file the stages use (clips, features, samples, vectors),
+    so that each stage reports a damaged file the same way.
+
+    Args:
+        columns: read only these (all when ``None``).
+
     Raises:
-        BadInputError: the file is missing, not Parquet, or lacks a requested column.
+        BadInputError: the file is missing, not Parquet (truncated, damaged, another format),
+            its metadata is not JSON, or it lacks a requested column.
     """
     path = Path(path)
     try:
-        table = pq.read_table(path, columns=columns)
-    except FileNotFoundError:
-        raise BadInputError(path, "file not found") from None
-    except (pa.ArrowInvalid, OSError) as err:
-        raise BadInputError(path, f"not a readable Parquet file ({err})") from None
-    raw = (table.schema.metadata or {}).get(_META_KEY, b"{}")
-    return FrameTable(
-        columns={name: _from_arrow(table.column(name)) for name in table.column_names},
-        metadata=json.loads(raw),
-    )
+        file = pq.ParquetFile(path, page_checksum_verification=True)
+        schema = file.schema_arrow
+        if columns is not None:
+            missing = [c for c in columns if c not in schema.names]
+            if missing:
+                raise BadInputError(
+                    path, f"lacks column(s) {missing} (it has {list(schema.names)})"
+                )
+        table = file.read(columns=columns)
+    except BadInputError:
+        raise
+    except (pa.ArrowException, OSError, ValueError) as err:
+        raise _parquet_error(path, err) from None
+    lengths = {len(c) for c in table.columns}
+    if len(lengths) > 1:
+        raise BadInputError(path, "columns differ in length")
+    try:
+        columns_out = {name: _from_arrow(table.column(name)) for name in table.column_names}
+    except (pa.ArrowException, ValueError) as err:
+        raise _parquet_error(path, err) from None
+    return FrameTable(columns=columns_out, metadata=_decode_metadata(path, table.schema))
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
-    """Read only the JSON metadata of a frame table (cheap: no column data)."""
-    schema = pq.read_schema(path)
-    return json.loads((schema.metadata or {}).get(_META_KEY, b"{}"))
+    """Read only the JSON metadata of a frame table (cheap: no column data).
+
+    Raises:
+        BadInputError: as :func:`read_frames`.
+    """
+    path = Path(path)
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError, ValueError) as err:
+        raise _parquet_error(path, err) from None
+    return _decode_metadata(path, schema)
