@@ -13,6 +13,11 @@ without a header row)::
     00_neutral,0,63.908,63.908,0
 
 ``label`` indexes :data:`EMOTIONS`. The duration columns are redundant and not trusted.
+
+Only the first non-blank line may be a header (a row with no number where the times go); any
+later row that does not parse is an error naming its line, and a file with no interval at all
+is an error too: a damaged annotation must not turn into "no semantic gesture anywhere", which
+would silently take SRGR's weights away.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adm.data.textfile import read_text
 from adm.errors import BadClipError
 from adm.io.atomic import write_text_atomic
 
@@ -62,12 +68,12 @@ class EmotionInterval:
 
 
 def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError as e:
-        raise BadClipError(path, f"cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise BadClipError(path, "not a UTF-8 text file") from None
+    return read_text(path).splitlines()
+
+
+def _no_interval(path: Path, header: bool) -> BadClipError:
+    what = "only a header line" if header else "no line"
+    return BadClipError(path, f"no annotated interval: the file has {what}")
 
 
 def _span(path: Path, no: int, start: str, end: str) -> tuple[float, float]:
@@ -77,7 +83,7 @@ def _span(path: Path, no: int, start: str, end: str) -> tuple[float, float]:
         raise BadClipError(
             path, f"line {no}: start/end {start!r}, {end!r} are not numbers"
         ) from None
-    if not (0 <= s <= e):
+    if not (0 <= s <= e < float("inf")):
         raise BadClipError(path, f"line {no}: need 0 <= start <= end, got {s} .. {e}")
     return s, e
 
@@ -95,10 +101,11 @@ def read_semantic(path: str | Path) -> list[SemanticInterval]:
 
     Raises:
         BadClipError: a row with too few fields, non-numeric times or score, ``start > end`` or a
-            score outside [0, 1] (the line is named).
+            score outside [0, 1] (the line is named); no interval at all.
     """
     path = Path(path)
     out: list[SemanticInterval] = []
+    first, header = True, False
     for no, line in enumerate(_read_lines(path), start=1):
         if not line.strip():
             continue
@@ -106,8 +113,10 @@ def read_semantic(path: str | Path) -> list[SemanticInterval]:
         if len(fields) < 5:  # some copies use spaces; keywords may then contain spaces too
             words = line.split()
             fields = words[:5] + ([" ".join(words[5:])] if len(words) > 5 else [])
-        if not out and not any(_is_number(f) for f in fields[1:5]):
+        if first and not any(_is_number(f) for f in fields[1:5]):
+            first, header = False, True
             continue  # a header row: no number where start/end/duration/score go
+        first = False
         if len(fields) < 5:
             raise BadClipError(path, f"line {no}: {len(fields)} fields, expected 5 or 6")
         start, end = _span(path, no, fields[1], fields[2])
@@ -115,6 +124,8 @@ def read_semantic(path: str | Path) -> list[SemanticInterval]:
             raise BadClipError(path, f"line {no}: score {fields[4]!r} is not a number in [0, 1]")
         keywords = "\t".join(fields[5:]).strip()
         out.append(SemanticInterval(fields[0], start, end, float(fields[4]), keywords))
+    if not out:
+        raise _no_interval(path, header)
     return out
 
 
@@ -132,23 +143,29 @@ def read_emotion(path: str | Path) -> list[EmotionInterval]:
     """Read a BEAT emotion ``.csv`` file (``name,start,end,duration,label``; header optional).
 
     Raises:
-        BadClipError: a row without 5 fields, non-numeric times, or a label outside 0-7.
+        BadClipError: a row without 5 fields, non-numeric times, or a label outside 0-7 (the
+            line is named); no interval at all.
     """
     path = Path(path)
     out: list[EmotionInterval] = []
     rows = csv.reader(io.StringIO("\n".join(_read_lines(path))), skipinitialspace=True)
+    first, header = True, False
     for no, row in enumerate(rows, start=1):
         row = [f.strip() for f in row]
         if not any(row):
             continue
-        if not out and not any(_is_number(f) for f in row[1:]):
+        if first and not any(_is_number(f) for f in row[1:]):
+            first, header = False, True
             continue  # a header row: no number where start/end/duration/label go
+        first = False
         if len(row) != 5:
             raise BadClipError(path, f"line {no}: {len(row)} fields, expected 5")
         start, end = _span(path, no, row[1], row[2])
         if not row[4].isdigit() or int(row[4]) >= len(EMOTIONS):
             raise BadClipError(path, f"line {no}: emotion label {row[4]!r} is not 0-7")
         out.append(EmotionInterval(row[0], start, end, int(row[4])))
+    if not out:
+        raise _no_interval(path, header)
     return out
 
 

@@ -22,6 +22,9 @@ from adm.errors import BadClipError
 from adm.io.atomic import atomic_path
 
 PCM, IEEE_FLOAT, EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
+# Sample rates of real recordings; outside, the header is damaged (a rate of 1 Hz would make a
+# minute of samples into days of audio, and resampling it would exhaust memory).
+MIN_RATE, MAX_RATE = 1000, 768_000
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,12 @@ def _info(path: Path, fmt: bytes, offset: int, nbytes: int) -> WavInfo:
         raise BadClipError(path, f"unsupported WAV format code 0x{code:04X} (PCM or float only)")
     if bits not in supported[code]:
         raise BadClipError(path, f"unsupported sample width: {bits} bits for format {code}")
-    if channels < 1 or rate < 1:
-        raise BadClipError(path, f"bad header: {channels} channels at {rate} Hz")
+    if channels < 1 or not MIN_RATE <= rate <= MAX_RATE:
+        raise BadClipError(
+            path,
+            f"bad header: {channels} channels at {rate} Hz (expected >= 1 channel at "
+            f"{MIN_RATE}-{MAX_RATE} Hz)",
+        )
     frame_bytes = channels * bits // 8
     if block_align not in (0, frame_bytes):
         raise BadClipError(path, f"block align {block_align} != {channels} x {bits // 8} bytes")

@@ -18,6 +18,7 @@ and value at fault.
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import re
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adm.data.textfile import decode_text
 from adm.errors import BadClipError
 from adm.io.atomic import atomic_path
 
@@ -140,6 +142,7 @@ def _parse_hierarchy(path: Path, lines: list[str]) -> tuple[list, list, list, li
     end_sites: dict[int, np.ndarray] = {}
     stack: list[int] = []  # per open brace: joint index j, or -2 - j for the End Site of j
     pending: int | None = None  # node declared, waiting for its "{"
+    declared: dict[str, int] = {}  # joint name -> line (a name must be unique)
     first = next((k for k, s in enumerate(lines) if s.strip()), None)
     if first is None or lines[first].strip() != "HIERARCHY":
         raise BadClipError(path, "not a BVH file: the first line is not 'HIERARCHY'")
@@ -155,6 +158,12 @@ def _parse_hierarchy(path: Path, lines: list[str]) -> tuple[list, list, list, li
                 raise BadClipError(path, f"line {no}: {key} needs exactly one name")
             if (key == "ROOT") != (not stack) or (stack and stack[-1] < 0):
                 raise BadClipError(path, f"line {no}: {key} {tok[1]} at the wrong nesting level")
+            if tok[1] in declared:
+                raise BadClipError(
+                    path,
+                    f"line {no}: joint {tok[1]} declared twice (first at line {declared[tok[1]]})",
+                )
+            declared[tok[1]] = no
             parents.append(stack[-1] if stack else -1)
             joints.append(tok[1])
             offsets.append([0.0, 0.0, 0.0])
@@ -261,6 +270,10 @@ def read_bvh(path: str | Path, fps: float | None = None) -> Bvh:
         raise BadClipError(path, f"cannot read: {e.strerror or e}") from None
     if not buf.strip():
         raise BadClipError(path, "empty file")
+    if not buf.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"HIERARCHY"):
+        decode_text(path, buf[:4096])  # names the encoding of UTF-16 and other text files
+        raise BadClipError(path, "not a BVH file: the first line is not 'HIERARCHY'")
+    buf = buf.removeprefix(codecs.BOM_UTF8)
     found = _MOTION_LINE.search(buf)
     if found is None:
         raise BadClipError(path, "truncated: no MOTION line after the HIERARCHY")

@@ -113,6 +113,11 @@ def parse_clip_name(stem: str) -> ClipName:
         )
     if not 1 <= start <= end:
         raise ValueError(f"clip name {stem!r}: takes must satisfy 1 <= start <= end")
+    if end > NUM_TAKES[kind]:
+        what = "speech" if kind == SPEECH else "conversation"
+        raise ValueError(
+            f"clip name {stem!r}: take {end} is beyond BEAT's {NUM_TAKES[kind]} {what} takes"
+        )
     return ClipName(speaker, name, kind, start, end)
 
 

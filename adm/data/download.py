@@ -23,6 +23,7 @@ from typing import Protocol
 
 from adm.data.clips import CLIP_EXTENSIONS, camn_split, parse_clip_name
 from adm.data.settings import BeatSourceConfig
+from adm.errors import DownloadError
 from adm.io.atomic import write_text_atomic
 
 log = logging.getLogger("adm.download")
@@ -32,10 +33,6 @@ _CLIP_FILE = re.compile(
     r"(?:^|/)(?P<spk>\d+)/(?P<stem>(?P=spk)_[a-z]+_\d+_\d+_\d+)\.(?P<ext>bvh|json|wav|TextGrid|txt|csv)$"
 )
 _SPEAKER_ZIP = re.compile(r"(?:^|/)(?P<spk>\d+)\.zip$")
-
-
-class DownloadError(RuntimeError):
-    """The download cannot proceed; the message says what it needs."""
 
 
 @dataclass(frozen=True)
@@ -229,15 +226,24 @@ def download_beat(
     Files already in place with the right size are kept (a rerun resumes where it stopped).
     """
     stems = expected_beat_stems(cfg, speakers)
-    if _is_complete(root, stems):
+    missing = _missing_files(root, stems)
+    if not missing:
         # A copy already in place (a finished download, or BEAT copied in by hand) needs no
         # network: it is only checked and listed.
         log.info("all %d clips are already in %s; nothing to download", len(stems), root)
         write_manifest(root, stems, "local copy")
         return stems
-    require_online()
-    hub = hub or HfHub()
-    sha = resolve_revision(hub, cfg)
+    try:
+        require_online()
+        hub = hub or HfHub()
+        sha = resolve_revision(hub, cfg)
+    except DownloadError as err:
+        if len(missing) < len(stems) * len(REQUIRED_EXTENSIONS):  # a partial local copy
+            raise DownloadError(
+                f"{err} The local copy in {root} is incomplete: "
+                f"{describe_missing(missing, len(stems))}"
+            ) from None
+        raise
     log.info("BEAT %s at %s: listing %s", cfg.repo, sha, cfg.subfolder)
     plan = plan_download(hub.list_files(cfg.repo, sha, cfg.subfolder), stems)
     staging = root / ".staging"
@@ -272,8 +278,32 @@ def _missing_files(root: Path, stems: list[str]) -> list[str]:
     ]
 
 
-def _is_complete(root: Path, stems: list[str]) -> bool:
-    return root.is_dir() and not _missing_files(root, stems)
+def describe_missing(missing: list[str], num_clips: int, shown: int = 8) -> str:
+    """One line saying which clips are absent and which lack some of their files.
+
+    Args:
+        missing: ``<stem>.<ext>`` of every required file not found.
+        num_clips: how many clips were expected.
+        shown: how many clip names to list in each group before summarising the rest.
+    """
+    lacking: dict[str, list[str]] = {}
+    for name in missing:
+        stem, ext = name.rsplit(".", 1)
+        lacking.setdefault(stem, []).append(ext)
+    absent = [s for s, exts in lacking.items() if len(exts) == len(REQUIRED_EXTENSIONS)]
+    partial = {s: exts for s, exts in lacking.items() if len(exts) < len(REQUIRED_EXTENSIONS)}
+
+    def listing(names: list[str]) -> str:
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        return ", ".join(names[:shown]) + more
+
+    parts = []
+    if absent:
+        parts.append(f"{len(absent)} of {num_clips} clips absent ({listing(absent)})")
+    if partial:
+        items = [f"{s} lacks {'/'.join(exts)}" for s, exts in partial.items()]
+        parts.append(f"{len(partial)} clips incomplete ({listing(items)})")
+    return "; ".join(parts)
 
 
 def check_complete(root: Path, stems: list[str]) -> None:
@@ -286,7 +316,7 @@ def check_complete(root: Path, stems: list[str]) -> None:
             per_speaker[spk] = per_speaker.get(spk, 0) + 1
         raise DownloadError(
             f"{len(missing)} required files missing after download (per speaker: {per_speaker}; "
-            f"first: {missing[:5]}); list known gaps in data.beat.missing"
+            f"{describe_missing(missing, len(stems))}); list known gaps in data.beat.missing"
         )
 
 

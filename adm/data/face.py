@@ -4,6 +4,11 @@ BEAT stores the 51 ARKit blendshapes (Apple's 52 minus ``tongueOut``) captured a
 ``{"names": [51 names], "frames": [{"weights": [51 floats], "time": t, "rotation": []}, ...]}``
 (``beat.md``). Columns are matched by name, never by position, so a file whose ``names`` come in
 another order, or carry extra names, reads the same.
+
+ARKit weights lie in [0, 1]. Exports that pass through smoothing or resampling overshoot by a
+few hundredths, so values within :data:`WEIGHT_TOLERANCE` of the range are kept as written;
+anything further out (a weight of 7, of -3, or a file on a 0-100 scale) is another rig or a
+damaged file and is refused, naming the frame and blendshape.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ ARKIT_NAMES: tuple[str, ...] = (
     "noseSneerRight",
 )  # fmt: skip
 FACE_FPS = 60.0
+WEIGHT_TOLERANCE = 0.05  # accepted overshoot beyond [0, 1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,8 +65,8 @@ def read_face_json(path: str | Path, fps: float = FACE_FPS) -> Face:
 
     Raises:
         BadClipError: not JSON, missing ``names``/``frames``, required names absent (listed),
-            a frame with the wrong number of weights or a non-finite weight (frame index given),
-            or no frames.
+            a frame with the wrong number of weights, a non-finite weight or one outside
+            ``[0, 1]`` by more than :data:`WEIGHT_TOLERANCE` (frame index given), or no frames.
     """
     path = Path(path)
     try:
@@ -76,6 +82,9 @@ def read_face_json(path: str | Path, fps: float = FACE_FPS) -> Face:
             raise BadClipError(path, f"missing or non-list {key!r}")
     names = [str(n) for n in data["names"]]
     column = {n: i for i, n in enumerate(names)}
+    repeated = sorted({n for n in ARKIT_NAMES if names.count(n) > 1})
+    if repeated:
+        raise BadClipError(path, f"blendshapes named twice in 'names': {', '.join(repeated)}")
     missing = [n for n in ARKIT_NAMES if n not in column]
     if missing:
         raise BadClipError(path, f"blendshapes missing from 'names': {', '.join(missing)}")
@@ -93,15 +102,28 @@ def read_face_json(path: str | Path, fps: float = FACE_FPS) -> Face:
         rows.append(weights)
     try:
         table = np.array(rows, dtype=np.float64)
+        # numpy takes true/false and numeric strings for numbers; a face file holds numbers.
+        k = next((k for k, r in enumerate(rows) if not all(map(_is_number, r))), None)
     except (TypeError, ValueError):
-        k = next(k for k, r in enumerate(rows) if not all(_is_number(v) for v in r))
-        raise BadClipError(path, f"frame {k}: a weight is not a number") from None
+        k = next(k for k, r in enumerate(rows) if not all(map(_is_number, r)))
+    if k is not None:
+        bad = next(v for v in rows[k] if not _is_number(v))
+        raise BadClipError(path, f"frame {k}: weight {json.dumps(bad)} is not a number")
     weights = table[:, [column[n] for n in ARKIT_NAMES]]
     bad = ~np.isfinite(weights)
     if bad.any():
         k, j = (int(v) for v in np.argwhere(bad)[0])
         raise BadClipError(
             path, f"frame {k}: non-finite weight {weights[k, j]} for {ARKIT_NAMES[j]}"
+        )
+    outside = (weights < -WEIGHT_TOLERANCE) | (weights > 1.0 + WEIGHT_TOLERANCE)
+    if outside.any():
+        k, j = (int(v) for v in np.argwhere(outside)[0])
+        raise BadClipError(
+            path,
+            f"frame {k}: {ARKIT_NAMES[j]} weight {weights[k, j]:g} is outside [0, 1] "
+            f"(ARKit blendshape weights; {int(outside.sum())} such values in the file, "
+            f"+-{WEIGHT_TOLERANCE:g} tolerated)",
         )
     return Face(names=ARKIT_NAMES, weights=weights.astype(np.float32), fps=float(fps), path=path)
 

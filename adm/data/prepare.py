@@ -35,7 +35,7 @@ from adm.data.annotations import (
     semantic_score_per_frame,
 )
 from adm.data.audio import load_wav
-from adm.data.bvh import read_bvh
+from adm.data.bvh import BvhHeader, read_bvh
 from adm.data.clips import camn_split, emotion_of_take, parse_clip_name
 from adm.data.face import ARKIT_NAMES, read_face_json
 from adm.data.resample import resample_frames
@@ -67,8 +67,10 @@ def prepare_clip(stem: str, files: dict[str, Path], cfg: PrepareConfig) -> Frame
     clip = parse_clip_name(stem)
     for ext in REQUIRED:
         if ext not in files:
-            raise BadClipError(Path(f"{stem}.{ext}"), f"required {ext} file of clip not found")
+            folder = Path(next(iter(files.values()))).parent if files else Path()
+            raise BadClipError(folder / f"{stem}.{ext}", f"required {ext} file of clip not found")
     bvh = read_bvh(files["bvh"], fps=cfg.bvh_fps)
+    require_gesture_joints(bvh.header, files["bvh"])
     face = read_face_json(files["json"], fps=cfg.face_fps)
     audio = load_wav(files["wav"], target_sr=AUDIO_RATE)
     # The TextGrid is read here only to reject a clip without a word tier before any feature
@@ -130,6 +132,33 @@ def prepare_clip(stem: str, files: dict[str, Path], cfg: PrepareConfig) -> Frame
         "skipped": False,
     }
     return FrameTable(columns=table, metadata=metadata)
+
+
+def require_gesture_joints(header: BvhHeader, path: Path) -> None:
+    """Check that the 47 gesture joints are present, each with its three rotation channels.
+
+    Raises:
+        BadClipError: a joint is missing (all missing ones named) or lacks a rotation channel.
+    """
+    present = set(header.joints)
+    missing = [j for j in GESTURE_JOINTS if j not in present]
+    if missing:
+        more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+        raise BadClipError(
+            path,
+            f"{len(missing)} of the {len(GESTURE_JOINTS)} gesture joints missing from the "
+            f"HIERARCHY: {', '.join(missing[:6])}{more}",
+        )
+    for joint in GESTURE_JOINTS:
+        channels = header.channels[header.joint_index(joint)]
+        rotations = [c for c in channels if c.endswith("rotation")]
+        if sorted(c[0] for c in rotations) != ["X", "Y", "Z"]:
+            raise BadClipError(
+                path,
+                f"joint {joint} has rotation channels {rotations or 'none'} "
+                f"(CHANNELS {' '.join(channels) or 'none'}); expected Xrotation, Yrotation and "
+                "Zrotation, once each",
+            )
 
 
 def skipped_marker(stem: str, err: BadClipError) -> FrameTable:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from adm.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,39 @@ class PrepareConfig:
     whole_seconds: bool = False
     on_bad_clip: Literal["fail", "skip"] = "fail"
     max_length_mismatch_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        # Checked when the config is read (Snakemake start-up, or a stage's --config), before
+        # any clip is touched: a rate that cannot work would otherwise fail every prepare job.
+        if isinstance(self.fps, bool) or not isinstance(self.fps, int) or self.fps < 1:
+            raise ConfigError(f"data.prepare.fps: expected an integer >= 1, got {self.fps!r}")
+        for key in ("bvh_fps", "face_fps"):
+            value = getattr(self, key)
+            if not 0 < value < float("inf"):
+                raise ConfigError(f"data.prepare.{key}: expected a number > 0, got {value!r}")
+        if not self.max_length_mismatch_s >= 0:
+            raise ConfigError(
+                "data.prepare.max_length_mismatch_s: expected a number >= 0, "
+                f"got {self.max_length_mismatch_s!r}"
+            )
+        if self.resample == "decimate":
+            for key in ("bvh_fps", "face_fps"):
+                source = getattr(self, key)
+                ratio = source / self.fps
+                if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6 * ratio:
+                    raise ConfigError(
+                        f"data.prepare.fps: {self.fps} does not divide data.prepare.{key} "
+                        f"({source:g}), so decimation cannot keep every k-th frame; "
+                        f"{self._divisors()}, or set data.prepare.resample: filtered"
+                    )
+
+    def _divisors(self) -> str:
+        rates = (self.bvh_fps, self.face_fps)
+        if not all(float(r).is_integer() for r in rates):
+            return "choose a rate that divides both source rates"
+        common = math.gcd(*(int(r) for r in rates))
+        divisors = [d for d in range(1, common + 1) if common % d == 0]
+        return f"rates that divide both {rates[0]:g} and {rates[1]:g}: {divisors}"
 
 
 @dataclass(frozen=True)
@@ -69,3 +105,19 @@ class DataConfig:
     min_std: float = 1e-4
     synth: dict[str, Any] = field(default_factory=dict)
     beat: BeatSourceConfig = field(default_factory=BeatSourceConfig)
+
+    def __post_init__(self) -> None:
+        if self.source == "synth":
+            from adm.data.synth.config import SynthConfig
+
+            # The bundled corpus is written at data.synth's rates and read at data.prepare's:
+            # they must agree, or every clip would be read at the wrong speed.
+            for synth_key, prepare_key in (("body_fps", "bvh_fps"), ("face_fps", "face_fps")):
+                written = self.synth.get(synth_key, getattr(SynthConfig, synth_key))
+                read = getattr(self.prepare, prepare_key)
+                if isinstance(written, int | float) and abs(written - read) > 1e-9:
+                    raise ConfigError(
+                        f"data.synth.{synth_key} ({written:g}) differs from "
+                        f"data.prepare.{prepare_key} ({read:g}): the corpus would be read at "
+                        "the wrong rate; set both to the same value"
+                    )

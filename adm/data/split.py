@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adm.data.clips import camn_split, parse_clip_name
+from adm.errors import BadInputError
 from adm.io.atomic import write_text_atomic
 from adm.io.frames import read_metadata
 
@@ -20,20 +21,40 @@ class SplitResult:
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (clip, file, reason)
 
 
+def _clip_of(path: Path):
+    try:
+        return parse_clip_name(path.stem)
+    except ValueError as err:
+        raise BadInputError(path, f"not a prepared clip's file name ({err})") from None
+
+
 def split_clips(prepared: list[Path]) -> SplitResult:
     """Assign every prepared clip to its CaMN split; collect the skipped ones.
 
     Args:
         prepared: prepared Parquet files (one per clip), including skipped markers.
+
+    Raises:
+        BadInputError: a file is unreadable, is not a prepared clip (its name or metadata), holds
+            another clip than its name says, or a clip is given twice.
     """
     result = SplitResult()
-    for path in sorted(prepared, key=lambda p: parse_clip_name(Path(p).stem)):
+    named = {Path(p): _clip_of(Path(p)) for p in prepared}
+    seen: dict[str, Path] = {}
+    for path in sorted(named, key=named.get):
+        stem = path.stem
+        if stem in seen:
+            raise BadInputError(path, f"clip {stem} given twice (also {seen[stem]})")
+        seen[stem] = path
         meta = read_metadata(path)
-        stem = Path(path).stem
+        if "clip" not in meta:
+            raise BadInputError(path, "not a prepared clip: its metadata has no 'clip'")
+        if meta["clip"] != stem:
+            raise BadInputError(path, f"holds clip {meta['clip']}, not {stem} (renamed?)")
         if meta.get("skipped"):
             result.skipped.append((stem, meta.get("file", ""), meta.get("reason", "")))
             continue
-        result.splits[camn_split(parse_clip_name(stem))].append(stem)
+        result.splits[camn_split(named[path])].append(stem)
     return result
 
 
@@ -51,5 +72,35 @@ def write_split(result: SplitResult, outdir: Path, skipped_tsv: Path) -> None:
 
 
 def read_split_list(path: Path) -> list[str]:
-    """Read a split list written by :func:`write_split`."""
-    return [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    """Read a split list written by :func:`write_split` (one clip name a line).
+
+    Raises:
+        BadInputError: missing, not text, a line that is not a BEAT clip name (line named), or
+            a clip listed twice.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise BadInputError(path, "split list not found") from None
+    except IsADirectoryError:
+        raise BadInputError(path, "is a folder, not a split list") from None
+    except OSError as err:
+        raise BadInputError(path, f"cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise BadInputError(path, "not a split list: not UTF-8 text") from None
+    stems: list[str] = []
+    seen: set[str] = set()
+    for no, line in enumerate(text.splitlines(), start=1):
+        stem = line.strip()
+        if not stem:
+            continue
+        try:
+            parse_clip_name(stem)
+        except ValueError as err:
+            raise BadInputError(path, f"line {no}: {err}") from None
+        if stem in seen:
+            raise BadInputError(path, f"line {no}: clip {stem} listed twice")
+        seen.add(stem)
+        stems.append(stem)
+    return stems

@@ -5,6 +5,12 @@ words (empty labels mark silence), tier 1 the phonemes (``beat.md``). Both Praat
 are read: the long one (``xmin = 0.5`` lines) and the short one (bare values). Point tiers
 (``TextTier``) are parsed and left out of :attr:`TextGrid.tiers`.
 
+Tiers are found by NAME, never by position: the word tier is the interval tier named ``words``
+or ``word`` (any case; also ``<speaker> - words`` as the Montreal Forced Aligner names the tiers
+of a speaker), the phone tier ``phones``, ``phone``, ``phonemes`` or ``phoneme``. A file without
+a word tier is an error: taking another tier (the phonemes) for the words would silently feed
+the text condition phoneme labels.
+
 The reader follows Praat's own rule for text files: a file is a sequence of values (numbers,
 ``"strings"`` with ``""`` as an escaped quote, ``<flags>``); in the long layout every value is
 introduced by a label (``xmin =``, ``intervals: size =``) that is skipped.
@@ -20,11 +26,25 @@ from pathlib import Path
 
 import numpy as np
 
+from adm.data.textfile import read_text
 from adm.errors import BadClipError
 from adm.io.atomic import write_text_atomic
 
 _TOKEN = re.compile(r'"(?:[^"]|"")*"|<[A-Za-z]+>|[^\s"]+')
 _TOLERANCE = 1e-6  # seconds; alignment tools round times, Praat itself writes them exactly
+WORD_TIER_NAMES = ("words", "word")
+PHONE_TIER_NAMES = ("phones", "phone", "phonemes", "phoneme")
+
+
+def tier_kind(name: str) -> str | None:
+    """``"words"``, ``"phones"`` or ``None`` for a tier name (case and an MFA speaker prefix
+    ``"<speaker> - "`` ignored)."""
+    base = name.rsplit(" - ", 1)[-1].strip().lower()
+    if base in WORD_TIER_NAMES:
+        return "words"
+    if base in PHONE_TIER_NAMES:
+        return "phones"
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,19 +66,23 @@ class TextGrid:
 
     @property
     def words(self) -> tuple[Interval, ...]:
-        """The tier named ``words``, else the first tier."""
-        if "words" in self.tiers:
-            return self.tiers["words"]
-        return next(iter(self.tiers.values()), ())
+        """The word tier (by name, see :func:`tier_kind`).
+
+        Raises:
+            KeyError: there is none (:func:`read_textgrid` refuses such files).
+        """
+        for name, intervals in self.tiers.items():
+            if tier_kind(name) == "words":
+                return intervals
+        raise KeyError(f"no word tier among {list(self.tiers)}")
 
     @property
     def phones(self) -> tuple[Interval, ...]:
-        """The tier named ``phones``/``phonemes``, else the second tier, else empty."""
-        for name in ("phones", "phonemes"):
-            if name in self.tiers:
-                return self.tiers[name]
-        tiers = list(self.tiers.values())
-        return tiers[1] if len(tiers) > 1 else ()
+        """The phone tier (by name, see :func:`tier_kind`), empty when there is none."""
+        for name, intervals in self.tiers.items():
+            if tier_kind(name) == "phones":
+                return intervals
+        return ()
 
 
 class _Values:
@@ -96,11 +120,18 @@ class _Values:
     def number(self, what: str) -> float:
         tok = self.next_token(what)
         try:
-            return float(tok)
+            value = float(tok)
         except ValueError:
-            raise BadClipError(
-                self.path, f"line {self.line}: {what} {tok!r} is not a number"
-            ) from None
+            value = float("nan")
+        if not np.isfinite(value):
+            raise BadClipError(self.path, f"line {self.line}: {what} {tok!r} is not a number")
+        return value
+
+    def count(self, what: str) -> int:
+        value = self.number(what)
+        if value < 0 or value != int(value):
+            raise BadClipError(self.path, f"line {self.line}: bad {what} {value:g}")
+        return int(value)
 
     def string(self, what: str) -> str:
         tok = self.next_token(what)
@@ -109,28 +140,16 @@ class _Values:
         return tok[1:-1].replace('""', '"')
 
 
-def _decode(path: Path, data: bytes) -> str:
-    try:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            return data.decode("utf-16")
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadClipError(path, "not a text file (neither UTF-8 nor UTF-16 with BOM)") from None
-
-
 def read_textgrid(path: str | Path) -> TextGrid:
     """Read a Praat TextGrid (long or short layout; UTF-8, or UTF-16 with a BOM).
 
     Raises:
-        BadClipError: not a TextGrid, no tiers or no interval (word) tier, intervals out of
-            order, unparsable numbers (the line is named).
+        BadClipError: not a TextGrid, in another encoding (named), no tiers, no word tier (the
+            tiers found are listed), several word tiers, intervals out of order, unparsable
+            numbers (the line is named).
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise BadClipError(path, f"cannot read: {e.strerror or e}") from None
-    values = _Values(path, _decode(path, data))
+    values = _Values(path, read_text(path))
     try:
         file_type, object_class = values.string("File type"), values.string("Object class")
     except BadClipError:
@@ -141,20 +160,19 @@ def read_textgrid(path: str | Path) -> TextGrid:
     if values.next_token("'<exists>'") != "<exists>":
         raise BadClipError(path, "the TextGrid has no tiers")
     tiers: dict[str, tuple[Interval, ...]] = {}
-    for _ in range(int(values.number("tier count"))):
+    names: list[str] = []  # interval tier names as written (repeats kept)
+    for _ in range(values.count("tier count")):
         kind, name = values.string("tier class"), values.string("tier name")
         values.number("tier xmin"), values.number("tier xmax")
-        count = values.number("interval count")
-        if count < 0 or count != int(count):
-            raise BadClipError(path, f"line {values.line}: bad interval count {count}")
+        count = values.count("interval count")
         if kind == "TextTier":
-            for _ in range(int(count)):
+            for _ in range(count):
                 values.number("point time"), values.string("point mark")
             continue
         if kind != "IntervalTier":
             raise BadClipError(path, f"line {values.line}: unknown tier class {kind!r}")
         intervals: list[Interval] = []
-        for _ in range(int(count)):
+        for _ in range(count):
             start, end = values.number("interval xmin"), values.number("interval xmax")
             label = values.string("interval text")
             previous = intervals[-1].end if intervals else -np.inf
@@ -165,12 +183,24 @@ def read_textgrid(path: str | Path) -> TextGrid:
                     f"order (previous ends at {previous})",
                 )
             intervals.append(Interval(start, end, label))
+        names.append(name)
         key, k = name, 2
         while key in tiers:  # Praat allows repeated tier names; keep them all, suffixed
             key, k = f"{name}_{k}", k + 1
         tiers[key] = tuple(intervals)
     if not tiers:
         raise BadClipError(path, "no interval tier, so no word tier")
+    word_tiers = [name for name in names if tier_kind(name) == "words"]
+    if not word_tiers:
+        raise BadClipError(
+            path,
+            f"no word tier: the interval tiers are named {names}; the words must be in a "
+            "tier named 'words' or 'word' (any case, or '<speaker> - words')",
+        )
+    if len(word_tiers) > 1:
+        raise BadClipError(
+            path, f"several word tiers {word_tiers}: one speaker's words per file expected"
+        )
     return TextGrid(xmin=xmin, xmax=xmax, tiers=tiers)
 
 
