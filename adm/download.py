@@ -13,9 +13,9 @@ import logging
 import sys
 from pathlib import Path
 
-from adm.cli import run_stage
+from adm.cli import run_stage, speaker_id, unique_speakers
 from adm.config import from_dict, parse_json_arg
-from adm.data.download import DownloadError, download_beat
+from adm.data.download import download_beat
 from adm.data.settings import BeatSourceConfig
 
 log = logging.getLogger("adm.download")
@@ -24,18 +24,16 @@ log = logging.getLogger("adm.download")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m adm.download", description=__doc__)
     parser.add_argument("--root", required=True, help="target folder (<root>/<speaker>/...)")
-    parser.add_argument("--speakers", type=int, nargs="+", required=True)
+    parser.add_argument(
+        "--speakers", type=speaker_id, nargs="+", required=True, help="BEAT speaker ids (1-30)"
+    )
     parser.add_argument("--config", default="{}", help="data.beat settings as JSON")
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
     cfg = from_dict(BeatSourceConfig, parse_json_arg(args.config), "data.beat")
-    try:
-        stems = download_beat(Path(args.root), cfg, args.speakers)
-    except DownloadError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    stems = download_beat(Path(args.root), cfg, unique_speakers(args.speakers))
     log.info("BEAT ready: %d clips of speakers %s in %s", len(stems), args.speakers, args.root)
     return 0
 

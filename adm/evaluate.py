@@ -29,7 +29,7 @@ import logging
 import sys
 from pathlib import Path
 
-from adm.cli import run_stage
+from adm.cli import non_negative_int, run_stage
 from adm.config import from_dict, parse_json_arg
 from adm.errors import ConfigError
 from adm.evaluation.baseline import NAME as MEAN_POSE
@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--face-vae", help="face VAE (needed for faces)")
     parser.add_argument("--checkpoint", help="the weights the samples were drawn from")
     parser.add_argument("--variant", help="variant name recorded in the metrics file")
-    parser.add_argument("--seed", type=int, help="sampling seed recorded in the metrics file")
+    parser.add_argument(
+        "--seed", type=non_negative_int, help="sampling seed recorded in the metrics file"
+    )
     parser.add_argument(
         "--reference",
         help="the test set's reference (python -m adm.reference); without it the ground-truth "

@@ -13,9 +13,10 @@ import logging
 import sys
 from pathlib import Path
 
-from adm.cli import run_stage
+from adm.cli import positive_float, run_stage
 from adm.data.normalization import compute_norm_stats, save_norm_stats
 from adm.data.split import read_split_list
+from adm.errors import BadInputError
 
 log = logging.getLogger("adm.norm_stats")
 
@@ -25,12 +26,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train", required=True, help="train split list (one stem a line)")
     parser.add_argument("--clips-dir", required=True, help="folder of prepared clips")
     parser.add_argument("--out", required=True, help="output JSON")
-    parser.add_argument("--min-std", type=float, default=1e-4, help="floor on each std")
+    parser.add_argument(
+        "--min-std", type=positive_float, default=1e-4, help="floor on each std (> 0)"
+    )
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
     stems = read_split_list(Path(args.train))
+    if not stems:
+        raise BadInputError(args.train, "the train split lists no clip")
     clips = [Path(args.clips_dir) / f"{s}.parquet" for s in stems]
     stats, frames = compute_norm_stats(clips, args.min_std)
     save_norm_stats(

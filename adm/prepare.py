@@ -12,12 +12,12 @@ import argparse
 import logging
 import sys
 
-from adm.cli import run_stage
+from adm.cli import clip_name, run_stage
 from adm.config import from_dict, parse_json_arg
-from adm.data.clips import find_clip_files
-from adm.data.prepare import prepare_clip, skipped_marker
+from adm.data.clips import find_clip_files, parse_clip_name
+from adm.data.prepare import REQUIRED, prepare_clip, skipped_marker
 from adm.data.settings import PrepareConfig
-from adm.errors import BadClipError
+from adm.errors import BadClipError, BadInputError
 from adm.io.frames import write_frames
 
 log = logging.getLogger("adm.prepare")
@@ -25,7 +25,9 @@ log = logging.getLogger("adm.prepare")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m adm.prepare", description=__doc__)
-    parser.add_argument("--clip", required=True, help="clip stem, e.g. 2_scott_0_1_1")
+    parser.add_argument(
+        "--clip", required=True, type=clip_name, help="clip stem, e.g. 2_scott_0_1_1"
+    )
     parser.add_argument("--root", required=True, help="corpus root holding <speaker>/<clip>.*")
     parser.add_argument("--out", required=True, help="output Parquet path")
     parser.add_argument("--config", default="{}", help="PrepareConfig as a JSON object")
@@ -36,8 +38,18 @@ def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     cfg = from_dict(PrepareConfig, parse_json_arg(args.config), "data.prepare")
-    files = find_clip_files(Path(args.root), args.clip)
+    root = Path(args.root)
+    if not root.is_dir():
+        raise BadInputError(root, "corpus root folder not found (--root)")
+    files = find_clip_files(root, args.clip)
     try:
+        missing = [ext for ext in REQUIRED if ext not in files]
+        if missing:
+            folder = root / str(parse_clip_name(args.clip).speaker)
+            also = f" (nor its {', '.join(missing[1:])})" if len(missing) > 1 else ""
+            raise BadClipError(
+                folder / f"{args.clip}.{missing[0]}", f"required file of the clip not found{also}"
+            )
         table = prepare_clip(args.clip, files, cfg)
     except BadClipError as err:
         if cfg.on_bad_clip != "skip":

@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from adm.cli import run_stage
+from adm.cli import clip_name, non_negative_int, run_stage
 from adm.config import config_hash, from_dict, parse_json_arg, to_dict
 from adm.data.split import read_split_list
 from adm.errors import BadInputError
@@ -66,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--text-dir", required=True, help="folder of text feature tables")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--split", help="split list of the clips to generate (one stem a line)")
-    which.add_argument("--clips", nargs="+", metavar="STEM", help="clip stems to generate")
-    parser.add_argument("--seed", type=int, required=True, help="sampling seed")
+    which.add_argument(
+        "--clips", nargs="+", type=clip_name, metavar="STEM", help="clip stems to generate"
+    )
+    parser.add_argument("--seed", type=non_negative_int, required=True, help="sampling seed (>= 0)")
     parser.add_argument("--outdir", required=True, help="output folder (replaced as a whole)")
     parser.add_argument("--config", default="{}", help="sampler settings as a JSON object")
     parser.add_argument(

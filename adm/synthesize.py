@@ -15,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from adm.cli import run_stage
+from adm.cli import positive_int, run_stage
 from adm.config import from_dict, parse_json_arg
 from adm.data.synth import SynthConfig, generate_corpus
 
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--root", required=True, type=Path, help="output folder of the corpus")
     p.add_argument("--config", default="{}", help="JSON object of SynthConfig fields")
-    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--workers", type=positive_int, default=2, help="worker processes (default 2)")
     p.add_argument("--log", type=Path, default=None, help="also append log lines to this file")
     return p
 

@@ -19,7 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
-from adm.cli import run_stage
+from adm.cli import run_stage, speaker_id, unique_speakers
 from adm.config import parse_json_arg
 
 
@@ -34,10 +34,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--norm", type=Path, required=True, help="motion norm_stats.json")
     p.add_argument(
         "--speakers",
-        type=int,
+        type=speaker_id,
         nargs="+",
         required=True,
-        help="BEAT speaker ids; their order defines the model's speaker indices",
+        help="BEAT speaker ids (1-30); their order defines the model's speaker indices",
     )
     p.add_argument(
         "--outdir", type=Path, required=True, help="run folder (final files, checkpoints)"
@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
         logging.getLogger("adm").setLevel(logging.WARNING)
     try:
         paths = DataPaths(args.clips_dir, args.audio_dir, args.text_dir, args.split_dir, args.norm)
-        outdir = train(paths, args.speakers, args.outdir, run, ctx)
+        outdir = train(paths, unique_speakers(args.speakers), args.outdir, run, ctx)
     finally:
         shutdown(ctx)
     missing = [n for n in FINAL_FILES if not (outdir / n).is_file()]

@@ -28,7 +28,7 @@ from typing import IO, Protocol
 
 import numpy as np
 
-from adm.errors import BadInputError, MissingWeightsError
+from adm.errors import BadInputError, ConfigError, MissingWeightsError
 
 DOWNLOADS = {
     "vec": "crawl-300d-2M.vec from "
@@ -95,11 +95,14 @@ def filter_vec(
 
     Raises:
         MissingWeightsError: no such file.
-        BadInputError: a row's width differs from the header's or the first row's.
+        BadInputError: not a ``.vec`` file (its first row, or a kept row, is not a word and
+            finite numbers), a row's width differs from the header's or the first row's, or
+            no word of a non-empty ``vocab`` is in the file.
     """
     path = require_file(path, "vec")
     kept: dict[str, tuple[np.ndarray, bool]] = {}
     dim: int | None = None
+    checked = False  # the first row is parsed whatever its word: a file that is no .vec fails
     with _open_text(path) as f:
         for lineno, line in enumerate(f, start=1):
             token, _, rest = line.rstrip("\n").partition(" ")
@@ -109,23 +112,44 @@ def filter_vec(
                     dim = int(head[1])
                     continue
             key = token.lower() if lowercase else token
+            if checked and key not in vocab:
+                continue
+            values = _row_values(path, lineno, token, rest, dim)
+            dim = len(values) if dim is None else dim
+            checked = True
             if key not in vocab:
                 continue
             exact = token == key
             if key in kept and (kept[key][1] or not exact):
                 continue
-            values = np.array(rest.split(), dtype=np.float32)
-            if dim is None:
-                dim = len(values)
-            if len(values) != dim:
-                raise BadInputError(
-                    path, f"line {lineno}: word {token!r} has {len(values)} values, expected {dim}"
-                )
             kept[key] = (values, exact)
+    if not checked:
+        raise BadInputError(path, "no word vector in the file")
+    if vocab and not kept:
+        raise BadInputError(
+            path, f"none of the {len(vocab)} corpus words has a vector here (another language?)"
+        )
     words = sorted(kept)
     width = dim or 0
     vectors = np.stack([kept[w][0] for w in words]) if words else np.zeros((0, width), np.float32)
     return words, vectors.astype(np.float32)
+
+
+def _row_values(path: Path, lineno: int, token: str, rest: str, dim: int | None) -> np.ndarray:
+    """The numbers of one ``.vec`` row; :class:`BadInputError` naming the line otherwise."""
+    try:
+        values = np.array(rest.split(), dtype=np.float32)
+    except ValueError:
+        raise BadInputError(
+            path, f"line {lineno}: not a fastText .vec row (a word, then numbers)"
+        ) from None
+    if not len(values) or not np.isfinite(values).all():
+        raise BadInputError(path, f"line {lineno}: word {token!r} has no finite vector")
+    if dim is not None and len(values) != dim:
+        raise BadInputError(
+            path, f"line {lineno}: word {token!r} has {len(values)} values, expected {dim}"
+        )
+    return values
 
 
 def write_vector_table(
@@ -214,6 +238,11 @@ def open_vectors(
         lowercase: as :func:`filter_vec`.
     """
     path = Path(path)
+    if source == "vec" and path.suffix == ".bin":
+        raise ConfigError(
+            f"features.text.source is 'vec' but {path} is a fastText .bin model: set "
+            "features.text.source to 'bin' (or 'trained' for a corpus-trained model)"
+        )
     if source == "vec":
         if path.suffix == ".parquet":
             vectors: WordVectors = read_vector_table(path)
