@@ -70,14 +70,45 @@ def test_short_layout_utf16_quotes_and_tier_choice(tmp_path):
     assert tg.phones == (Interval(0, 2.5, "AH"),)
 
 
-def test_long_layout_by_position_with_utf8_bom(tmp_path):
-    tiers = {"tier A": [Interval(0, 1, "café")], "tier B": [Interval(0, 2, "K")]}
+def test_long_layout_with_utf8_bom_and_tiers_found_by_name(tmp_path):
+    tiers = {"Words": [Interval(0, 1, "café")], "Phonemes": [Interval(0, 2, "K")]}
     write_textgrid(tmp_path / "a.TextGrid", tiers, 2.0)
     raw = (tmp_path / "a.TextGrid").read_bytes()
     (tmp_path / "a.TextGrid").write_bytes(b"\xef\xbb\xbf" + raw)
     tg = read_textgrid(tmp_path / "a.TextGrid")
-    assert tg.words[0].label == "café"  # no "words" tier: the first one
-    assert tg.phones[0].label == "K"  # no "phones"/"phonemes" tier: the second one
+    assert tg.words[0].label == "café"  # names compare without case
+    assert tg.phones[0].label == "K"
+    # The Montreal Forced Aligner prefixes a speaker's tiers with its name.
+    write_textgrid(tmp_path / "m.TextGrid", {"scott - words": [Interval(0, 1, "a")]}, 2.0)
+    assert read_textgrid(tmp_path / "m.TextGrid").words[0].label == "a"
+    assert read_textgrid(tmp_path / "m.TextGrid").phones == ()
+
+
+def test_a_textgrid_without_a_word_tier_is_refused_not_read_by_position(tmp_path):
+    # Before, the first tier (here the phonemes) silently stood in for the words.
+    tiers = {"phones": [Interval(0, 1, "AH")], "tier B": [Interval(0, 2, "K")]}
+    write_textgrid(tmp_path / "a.TextGrid", tiers, 2.0)
+    with pytest.raises(BadClipError, match=r"no word tier.*\['phones', 'tier B'\].*'words'"):
+        read_textgrid(tmp_path / "a.TextGrid")
+    two = {"words": [Interval(0, 1, "a")], "Word": [Interval(0, 1, "b")]}
+    write_textgrid(tmp_path / "b.TextGrid", two, 2.0)
+    with pytest.raises(BadClipError, match="several word tiers"):
+        read_textgrid(tmp_path / "b.TextGrid")
+
+
+def test_utf16_without_bom_names_the_encoding(tmp_path):
+    write_textgrid(tmp_path / "a.TextGrid", {"words": [Interval(0, 1, "a")]}, 2.0)
+    text = (tmp_path / "a.TextGrid").read_text()
+    for codec, endian in (("utf-16-le", "little-endian"), ("utf-16-be", "big-endian")):
+        path = tmp_path / f"{codec}.TextGrid"
+        path.write_bytes(text.encode(codec))  # no byte-order mark
+        with pytest.raises(BadClipError, match=f"UTF-16 \\({endian}\\).*byte-order mark") as err:
+            read_textgrid(path)
+        assert err.value.path == path
+    latin = tmp_path / "latin.TextGrid"
+    latin.write_bytes(text.replace('"a"', '"café"').encode("latin-1"))
+    with pytest.raises(BadClipError, match="encoding: not UTF-8 text"):
+        read_textgrid(latin)
 
 
 def _grid(tmp_path, text: str):

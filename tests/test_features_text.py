@@ -206,14 +206,17 @@ def test_text_cli_end_to_end_with_a_trained_model(tmp_path, dim):
 def test_training_keeps_to_the_split(tmp_path, capsys):
     import fasttext
 
-    grids = [grid(tmp_path / f"c{i}.TextGrid", words) for i, words in enumerate(CORPUS)]
+    names = ("2_scott_0_9_9", "2_scott_0_10_10")
+    grids = [
+        grid(tmp_path / f"{n}.TextGrid", words) for n, words in zip(names, CORPUS, strict=True)
+    ]
     split = tmp_path / "train.txt"
-    split.write_text("c1\nsome_other_clip\n")
+    split.write_text("2_scott_0_10_10\n2_scott_0_11_11\n")
     out = tmp_path / "m.bin"
     argv = ["--textgrids", *map(str, grids), "--split", str(split), "--out", str(out)]
     assert fasttext_train.main([*argv, "--config", '{"dim": 8, "epoch": 1}']) == 0
     assert set(fasttext.load_model(str(out)).words) == {"over", "the", "lazy", "dog", "</s>"}
-    split.write_text("nothing_here\n")
+    split.write_text("2_scott_0_12_12\n")
     assert fasttext_train.main(argv) == 1
     assert "lists none of the 2 TextGrid(s)" in capsys.readouterr().err
 

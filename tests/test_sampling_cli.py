@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -148,7 +150,7 @@ def test_writes_every_clip_with_complete_metadata(seed0):
         assert meta["config_hash"] == "abc123def456" and meta["checkpoint_step"] == 123
         assert meta["checkpoint"].endswith("full/ema.safetensors")
         assert meta["num_frames"] == frames and meta["tasks"] == ["gesture", "face"]
-    assert not list(seed0.parent.glob(".tmp-*"))
+    assert not list(seed0.parent.glob(".*"))  # no temporary left beside the samples
 
 
 def test_gesture_euler_follows_the_ground_truth_branch(data, seed0):
@@ -230,7 +232,7 @@ def test_unknown_speaker_is_an_error_naming_the_clip(data, tmp_path, capsys):
     assert not (tmp_path / "bad").exists()
 
 
-def test_failure_mid_run_leaves_no_output_folder(data, tmp_path, monkeypatch):
+def test_failure_mid_run_leaves_no_output_folder(data, tmp_path, monkeypatch, capsys):
     import adm.sampling.export as export
 
     calls = []
@@ -239,14 +241,16 @@ def test_failure_mid_run_leaves_no_output_folder(data, tmp_path, monkeypatch):
     def failing(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
-            raise OSError("disk full")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(export, "write_face_json", failing)
-    with pytest.raises(OSError, match="disk full"):
-        _run(data, tmp_path / "partial")
+    assert _run(data, tmp_path / "partial") == 1
     assert len(calls) == 2
     assert list(tmp_path.iterdir()) == []
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1
+    assert f"error: {tmp_path / 'partial'}: cannot write (No space left on device)" in err
 
 
 def test_bad_config_key_is_named(data, tmp_path, capsys):

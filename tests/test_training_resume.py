@@ -17,9 +17,10 @@ from safetensors.torch import load_file
 from test_training_dataset import tiny_run, write_corpus
 
 from adm.cli import run_stage
+from adm.errors import BadInputError
 from adm.train import main as train_main
 from adm.train import parser as train_parser
-from adm.training.checkpoint import latest_checkpoint
+from adm.training.checkpoint import latest_checkpoint, list_checkpoints
 from adm.training.config import parse_run_config
 from adm.training.loop import train
 
@@ -140,3 +141,75 @@ def test_killed_process_resumes_to_completion(corpus, tmp_path, caplog):
         x, y = load_file(out / name), load_file(straight / name)
         for k in x:
             torch.testing.assert_close(x[k], y[k], rtol=1e-5, atol=1e-6)
+
+
+def _flip_tensor_byte(path: Path) -> None:
+    """Flip one bit inside the tensor data of a safetensors file (the header stays valid)."""
+    raw = bytearray(path.read_bytes())
+    header = 8 + int.from_bytes(raw[:8], "little")
+    raw[header + (len(raw) - header) // 2] ^= 0x10
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize(
+    ("damage", "file"),
+    [
+        (lambda p: p.write_bytes(b"not a torch file"), "state.pt"),
+        (lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]), "state.pt"),
+        (_flip_tensor_byte, "model.safetensors"),
+        (_flip_tensor_byte, "ema.safetensors"),
+    ],
+    ids=["state-garbage", "state-truncated", "model-bit-flip", "ema-bit-flip"],
+)
+def test_a_damaged_newest_checkpoint_falls_back_to_the_newest_intact_one(
+    corpus, tmp_path, caplog, damage, file
+):
+    straight, run = tmp_path / "straight", tmp_path / "run"
+    train(corpus, [2, 4], straight, parse_run_config(_config(6)))
+    train(corpus, [2, 4], run, parse_run_config(_config(6)))
+    checkpoints = run / "checkpoints"
+    assert [s for s, _ in list_checkpoints(checkpoints)] == [3, 6]
+    damage(checkpoints / "step_6" / file)
+    for name in ("model.safetensors", "ema.safetensors", "scalars.csv", "val_scalars.csv"):
+        (run / name).unlink()  # as after a run killed between its last checkpoint and the end
+
+    with caplog.at_level(logging.INFO, logger="adm"):
+        train(corpus, [2, 4], run, parse_run_config(_config(6)))
+    assert "checkpoint of step 6 is damaged" in caplog.text and file in caplog.text
+    assert f"resuming from {checkpoints / 'step_3'}" in caplog.text
+    assert (checkpoints / "damaged-step_6" / file).is_file()  # kept for inspection
+    _assert_same_weights(straight, run)  # steps 4-6 redone exactly
+
+
+def test_a_bit_flip_in_weights_is_detected_on_load(corpus, tmp_path):
+    from adm.metrics.checkpoint import load_face_vae, save_metric_model
+    from adm.metrics.face_vae import FaceVAE
+    from adm.training.checkpoint import load_checkpoint
+
+    train(corpus, [2, 4], tmp_path, parse_run_config(_config(3)))
+    load_checkpoint(tmp_path / "ema.safetensors")  # intact: loads
+    _flip_tensor_byte(tmp_path / "ema.safetensors")
+    with pytest.raises(BadInputError, match="damaged: the tensor data differ") as err:
+        load_checkpoint(tmp_path / "ema.safetensors")
+    assert err.value.path == tmp_path / "ema.safetensors"
+
+    vae = tmp_path / "face.safetensors"
+    save_metric_model(vae, FaceVAE(length=30))
+    load_face_vae(vae)
+    _flip_tensor_byte(vae)
+    with pytest.raises(BadInputError, match="damaged"):
+        load_face_vae(vae)
+
+
+def test_checkpoint_files_share_one_mode_that_follows_the_umask(corpus, tmp_path):
+    old = os.umask(0o027)
+    try:
+        train(corpus, [2, 4], tmp_path, parse_run_config(_config(3)))
+    finally:
+        os.umask(old)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"model.safetensors", "state.pt", "scalars.csv"}
+    modes = {p.relative_to(tmp_path): oct(p.stat().st_mode & 0o777) for p in files}
+    assert set(modes.values()) == {"0o640"}, modes
+    folders = [p for p in tmp_path.rglob("*") if p.is_dir()]
+    assert {oct(p.stat().st_mode & 0o777) for p in folders} == {"0o750"}

@@ -147,9 +147,13 @@ def test_cli_reports_bad_config_and_bad_input_in_one_line(corpus, tmp_path, caps
     assert "error: train: unknown key 'itrations'" in capsys.readouterr().err
     missing = tmp_path / "split"
     missing.mkdir()
-    (missing / "train.txt").write_text(f"{next(iter(TRAIN))}\nno_such_clip\n")
+    (missing / "train.txt").write_text(f"{next(iter(TRAIN))}\n2_scott_0_100_100\n")
     argv[argv.index("--split-dir") + 1] = str(missing)
     assert run_stage(train_main, train_parser(), [*argv, "--config", json.dumps(tiny_run())]) == 1
     err = capsys.readouterr().err
-    assert "no_such_clip.parquet: prepared clip not found" in err
+    assert err.count("error:") == 1 and "2_scott_0_100_100.parquet: prepared clip not found" in err
+    (missing / "train.txt").write_text(f"{next(iter(TRAIN))}\nno_such_clip\n")
+    assert run_stage(train_main, train_parser(), [*argv, "--config", json.dumps(tiny_run())]) == 1
+    err = capsys.readouterr().err
+    assert f"{missing / 'train.txt'}: line 2: clip name 'no_such_clip' does not match" in err
     assert not (tmp_path / "o" / "model.safetensors").exists()
