@@ -129,11 +129,3 @@ def clip_name(text: str) -> str:
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
     return text
-
-
-def unique_speakers(speakers: list[int], option: str = "--speakers") -> list[int]:
-    """``speakers`` after checking none repeats (a repeated id would shift model indices)."""
-    repeated = sorted({s for s in speakers if speakers.count(s) > 1})
-    if repeated:
-        raise ConfigError(f"{option}: speaker(s) {repeated} given more than once")
-    return speakers

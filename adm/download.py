@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from adm.cli import run_stage, speaker_id, unique_speakers
+from adm.cli import run_stage, speaker_id
 from adm.config import from_dict, parse_json_arg
 from adm.data.download import download_beat
 from adm.data.settings import BeatSourceConfig
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     cfg = from_dict(BeatSourceConfig, parse_json_arg(args.config), "data.beat")
-    stems = download_beat(Path(args.root), cfg, unique_speakers(args.speakers))
+    stems = download_beat(Path(args.root), cfg, list(dict.fromkeys(args.speakers)))
     log.info("BEAT ready: %d clips of speakers %s in %s", len(stems), args.speakers, args.root)
     return 0
 

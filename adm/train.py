@@ -19,7 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
-from adm.cli import run_stage, speaker_id, unique_speakers
+from adm.cli import run_stage, speaker_id
 from adm.config import parse_json_arg
 
 
@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
         logging.getLogger("adm").setLevel(logging.WARNING)
     try:
         paths = DataPaths(args.clips_dir, args.audio_dir, args.text_dir, args.split_dir, args.norm)
-        outdir = train(paths, unique_speakers(args.speakers), args.outdir, run, ctx)
+        outdir = train(paths, args.speakers, args.outdir, run, ctx)
     finally:
         shutdown(ctx)
     missing = [n for n in FINAL_FILES if not (outdir / n).is_file()]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adm.data.textfile import decode_text
+from adm.data.textfile import foreign_encoding
 from adm.errors import BadClipError
 from adm.io.atomic import atomic_path
 
@@ -271,7 +271,11 @@ def read_bvh(path: str | Path, fps: float | None = None) -> Bvh:
     if not buf.strip():
         raise BadClipError(path, "empty file")
     if not buf.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"HIERARCHY"):
-        decode_text(path, buf[:4096])  # names the encoding of UTF-16 and other text files
+        encoding = foreign_encoding(buf)
+        if encoding is not None:
+            raise BadClipError(
+                path, f"encoding: looks like {encoding}; BVH is ASCII text, save it as such"
+            )
         raise BadClipError(path, "not a BVH file: the first line is not 'HIERARCHY'")
     buf = buf.removeprefix(codecs.BOM_UTF8)
     found = _MOTION_LINE.search(buf)

@@ -23,6 +23,17 @@ _BOMS = (
 _ADVICE = "save it as UTF-8 (or UTF-16 with a byte-order mark)"
 
 
+def foreign_encoding(data: bytes) -> str | None:
+    """What ``data`` looks like when it is text in an encoding other than UTF-8 that an ASCII
+    reader would choke on (``"UTF-16 (little-endian) without a byte-order mark"``), else
+    ``None``."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom) and codec != "utf-8-sig":
+            return f"{codec.upper()} with a byte-order mark"
+    endian = _utf16_without_bom(data)
+    return None if endian is None else f"UTF-16 ({endian}) without a byte-order mark"
+
+
 def _utf16_without_bom(data: bytes) -> str | None:
     """``"little-endian"``/``"big-endian"`` when ``data`` looks like BOM-less UTF-16 text
     (mostly ASCII: every other byte is NUL), else ``None``."""

@@ -138,12 +138,14 @@ def filter_vec(
 def _row_values(path: Path, lineno: int, token: str, rest: str, dim: int | None) -> np.ndarray:
     """The numbers of one ``.vec`` row; :class:`BadInputError` naming the line otherwise."""
     try:
+        if not rest.split():
+            raise ValueError("no values")
         values = np.array(rest.split(), dtype=np.float32)
     except ValueError:
         raise BadInputError(
             path, f"line {lineno}: not a fastText .vec row (a word, then numbers)"
         ) from None
-    if not len(values) or not np.isfinite(values).all():
+    if not np.isfinite(values).all():
         raise BadInputError(path, f"line {lineno}: word {token!r} has no finite vector")
     if dim is not None and len(values) != dim:
         raise BadInputError(
