@@ -87,7 +87,12 @@ def read_face_json(path: str | Path, fps: float = FACE_FPS) -> Face:
         raise BadClipError(path, f"blendshapes named twice in 'names': {', '.join(repeated)}")
     missing = [n for n in ARKIT_NAMES if n not in column]
     if missing:
-        raise BadClipError(path, f"blendshapes missing from 'names': {', '.join(missing)}")
+        more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+        raise BadClipError(
+            path,
+            f"{len(missing)} of the {len(ARKIT_NAMES)} ARKit blendshapes missing from 'names': "
+            f"{', '.join(missing[:8])}{more}",
+        )
     frames = data["frames"]
     if not frames:
         raise BadClipError(path, "no frames")
