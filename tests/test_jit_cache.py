@@ -7,6 +7,7 @@ writes leave a cache that makes jobs die with a segmentation fault (exit -11).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -82,7 +83,7 @@ def _nb_files(folder: Path) -> set[Path]:
 @pytest.mark.slow
 def test_parallel_feature_jobs_from_an_empty_cache_then_serial(jobs, tmp_path):
     cache = tmp_path / "numba"
-    librosa_dir = Path(__import__("importlib.util").util.find_spec("librosa").origin).parent
+    librosa_dir = Path(importlib.util.find_spec("librosa").origin).parent
     started = time.time()
     failures = []
     for round_ in range(EMPTY_ROUNDS):
@@ -111,7 +112,6 @@ def test_a_corrupt_cache_is_cleared_and_rebuilt(jobs, tmp_path):
     assert "clearing and rebuilding it" in output and "rebuilt" in output
     assert read_frames(jobs / "out0.parquet")["audio"].shape[0] == FRAMES
     # The next job finds a verified cache and says nothing about it.
-    assert not _wave(jobs, cache, 1)
     proc = _start(jobs, 1, cache)
     output, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0 and "numba cache" not in output
