@@ -24,7 +24,7 @@ from adm.io.frames import read_frames, write_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SR, FPS, FRAMES = 16000, 30, 90
-PARALLEL = 6  # jobs started at once (more than the cores of a small machine)
+PARALLEL = 4  # jobs started at once (twice the cores of a small machine)
 EMPTY_ROUNDS = 2  # rounds that start from an empty cache
 
 
@@ -47,6 +47,12 @@ def jobs(tmp_path_factory) -> Path:
         audio = 0.2 * voiced + 0.01 * rng.standard_normal(len(t))
         write_wav(folder / f"{i}.wav", audio, SR, sample_format="int16")
     return folder
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """One cache folder for the module: the first test fills it, the next ones reuse it."""
+    return tmp_path_factory.mktemp("jit_cache") / "numba"
 
 
 def _start(jobs: Path, i: int, cache: Path) -> subprocess.Popen:
@@ -81,8 +87,7 @@ def _nb_files(folder: Path) -> set[Path]:
 
 
 @pytest.mark.slow
-def test_parallel_feature_jobs_from_an_empty_cache_then_serial(jobs, tmp_path):
-    cache = tmp_path / "numba"
+def test_parallel_feature_jobs_from_an_empty_cache_then_serial(jobs, cache):
     librosa_dir = Path(importlib.util.find_spec("librosa").origin).parent
     started = time.time()
     failures = []
@@ -99,8 +104,18 @@ def test_parallel_feature_jobs_from_an_empty_cache_then_serial(jobs, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_corrupt_cache_is_cleared_and_rebuilt(jobs, tmp_path):
-    cache = tmp_path / "numba"
+def test_the_warm_up_covers_every_kernel_the_stages_use(jobs, cache):
+    """After the warm-up, the feature stage and Beat Align compile nothing new."""
+    probe = [sys.executable, str(ROOT / "tests" / "jit_probe.py"), str(jobs / "0.wav")]
+    proc = subprocess.run(
+        [*probe, str(FRAMES), str(FPS)], env=_env(cache), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "NEW {}" in proc.stdout, proc.stdout
+
+
+@pytest.mark.slow
+def test_a_corrupt_cache_is_cleared_and_rebuilt(jobs, cache):
     assert not _wave(jobs, cache, 1)
     data = sorted(p for p in _nb_files(cache) if p.suffix == ".nbc")
     assert data
@@ -115,18 +130,6 @@ def test_a_corrupt_cache_is_cleared_and_rebuilt(jobs, tmp_path):
     proc = _start(jobs, 1, cache)
     output, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0 and "numba cache" not in output
-
-
-@pytest.mark.slow
-def test_the_warm_up_covers_every_kernel_the_stages_use(jobs, tmp_path):
-    """After the warm-up, the feature stage and Beat Align compile nothing new."""
-    cache = tmp_path / "numba"
-    probe = [sys.executable, str(ROOT / "tests" / "jit_probe.py"), str(jobs / "0.wav")]
-    proc = subprocess.run(
-        [*probe, str(FRAMES), str(FPS)], env=_env(cache), capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "NEW {}" in proc.stdout, proc.stdout
 
 
 def test_importing_adm_points_numba_at_the_user_cache(tmp_path):
