@@ -25,7 +25,6 @@ from adm.io.frames import read_frames, write_frames
 ROOT = Path(__file__).resolve().parents[1]
 SR, FPS, FRAMES = 16000, 30, 90
 PARALLEL = 4  # jobs started at once (twice the cores of a small machine)
-EMPTY_ROUNDS = 2  # rounds that start from an empty cache
 
 
 def _env(cache: Path, **extra: str) -> dict[str, str]:
@@ -69,17 +68,26 @@ def _start(jobs: Path, i: int, cache: Path) -> subprocess.Popen:
     )
 
 
-def _wave(jobs: Path, cache: Path, count: int) -> list[str]:
-    """Run ``count`` feature jobs at once; return a line per failed job."""
+def _wave(jobs: Path, cache: Path, count: int) -> tuple[list[str], list[str]]:
+    """Run ``count`` feature jobs at once; return a line per failed job and every output."""
     procs = [_start(jobs, i, cache) for i in range(count)]
-    failures = []
+    failures, outputs = [], []
     for i, proc in enumerate(procs):
         output, _ = proc.communicate(timeout=900)
+        outputs.append(output)
         if proc.returncode != 0:
             failures.append(f"job {i}: exit {proc.returncode}: {output[-500:]}")
         elif read_frames(jobs / f"out{i}.parquet")["audio"].shape[0] != FRAMES:
             failures.append(f"job {i}: wrong row count")
-    return failures
+    return failures, outputs
+
+
+def _damage(cache: Path) -> None:
+    """Cut every compiled kernel in half, as a torn or mixed-up write leaves it."""
+    data = sorted(p for p in _nb_files(cache) if p.suffix == ".nbc")
+    assert data
+    for path in data:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
 def _nb_files(folder: Path) -> set[Path]:
@@ -87,16 +95,27 @@ def _nb_files(folder: Path) -> set[Path]:
 
 
 @pytest.mark.slow
-def test_parallel_feature_jobs_from_an_empty_cache_then_serial(jobs, cache):
+def test_parallel_feature_jobs_from_an_empty_then_a_corrupt_cache_then_serial(jobs, cache):
+    """Round 1 starts from an empty cache, round 2 from one whose every kernel is damaged; each
+    runs PARALLEL jobs at once, then PARALLEL more on the cache they left; then one job alone.
+    Every job succeeds, and in round 2 exactly one job clears and rebuilds the cache."""
     librosa_dir = Path(importlib.util.find_spec("librosa").origin).parent
     started = time.time()
-    failures = []
-    for round_ in range(EMPTY_ROUNDS):
-        jit.clear(cache)  # an empty cache: every job of the first wave needs every kernel
-        for wave in ("from empty", "warm"):
-            failures += [f"round {round_} ({wave}) {f}" for f in _wave(jobs, cache, PARALLEL)]
-    failures += [f"serial {f}" for f in _wave(jobs, cache, 1)]
+    failures, said = [], {}
+    for round_, start in enumerate(("empty", "corrupt")):
+        if start == "empty":
+            jit.clear(cache)
+        else:
+            _damage(cache)
+        for wave in ("first", "second"):
+            failed, outputs = _wave(jobs, cache, PARALLEL)
+            failures += [f"round {round_ + 1} ({start} cache, {wave} wave) {f}" for f in failed]
+            said[start, wave] = [o for o in outputs if "clearing and rebuilding it" in o]
+    failures += [f"serial {f}" for f in _wave(jobs, cache, 1)[0]]
     assert not failures, "\n".join(failures)
+    assert len(said["corrupt", "first"]) == 1 and "rebuilt" in said["corrupt", "first"][0]
+    assert not said["empty", "first"] and not said["empty", "second"]
+    assert not said["corrupt", "second"]
     # The kernels went to the cache folder given, none into librosa's package folder.
     assert _nb_files(cache)
     assert not [p for p in _nb_files(librosa_dir) if p.stat().st_mtime >= started]
@@ -112,24 +131,6 @@ def test_the_warm_up_covers_every_kernel_the_stages_use(jobs, cache):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "NEW {}" in proc.stdout, proc.stdout
-
-
-@pytest.mark.slow
-def test_a_corrupt_cache_is_cleared_and_rebuilt(jobs, cache):
-    assert not _wave(jobs, cache, 1)
-    data = sorted(p for p in _nb_files(cache) if p.suffix == ".nbc")
-    assert data
-    for path in data:  # every compiled kernel damaged (as a torn or mixed-up write leaves it)
-        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
-    proc = _start(jobs, 0, cache)
-    output, _ = proc.communicate(timeout=900)
-    assert proc.returncode == 0, output[-2000:]
-    assert "clearing and rebuilding it" in output and "rebuilt" in output
-    assert read_frames(jobs / "out0.parquet")["audio"].shape[0] == FRAMES
-    # The next job finds a verified cache and says nothing about it.
-    proc = _start(jobs, 1, cache)
-    output, _ = proc.communicate(timeout=900)
-    assert proc.returncode == 0 and "numba cache" not in output
 
 
 def test_importing_adm_points_numba_at_the_user_cache(tmp_path):

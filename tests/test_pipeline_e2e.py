@@ -236,7 +236,7 @@ def test_the_end_of_a_run_says_how_many_clips_were_skipped(pipeline, tmp_path):
     write_config(tmp_path, merge(TINY, {"data": {"prepare": {"on_bad_clip": "skip"}}}))
     broken = sorted(corpus.rglob("*.bvh"))[0]
     broken.write_text("HIERARCHY\nROOT Hips\n{\n")
-    result = snakemake(tmp_path, "split")
+    result = snakemake(tmp_path, "-p", "split")  # -p: "split" is a target
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     said = out[out.rindex("clip was skipped") - 2 :]
@@ -244,7 +244,7 @@ def test_the_end_of_a_run_says_how_many_clips_were_skipped(pipeline, tmp_path):
     assert broken.stem in said and broken.name in said
     # A later job fails: the summary still ends the run.
     (tmp_path / "results" / "data" / "split" / "train.txt").write_text("9_nobody_0_1_1\n")
-    result = snakemake(tmp_path, "norm_stats")
+    result = snakemake(tmp_path, "-p", "norm_stats")
     out = result.stdout + result.stderr
     assert result.returncode != 0
     assert "1 clip was skipped" in out[out.rindex("Error in rule") :]
