@@ -9,7 +9,7 @@ Example::
         --face-vae results/metric_models/face_vae.safetensors \
         --checkpoint results/train/full/ema.safetensors --variant full --seed 0 \
         --reference results/metric_models/reference.npz \
-        --out results/metrics/full/seed0.json --config '{}'
+        --out results/metrics/full/seed0.json --config '{}' --threads 1
 
 For the tasks the samples hold: gestures give FGD, diversity, l1div, Beat Align (BEAT's form
 and the corrected one) and SRGR; faces give FD, WInD (mean and std over mixture seeds) and the
@@ -18,7 +18,8 @@ jawOpen Pearson r (pooled and per-clip mean). ``--baseline mean-pose`` replaces
 ``--reference`` gives the test set's ground-truth statistics, computed once by
 ``python -m adm.reference`` (refused when built from other files or settings); without it they
 are computed here first, with the same numbers. Config keys:
-:class:`adm.evaluation.config.EvalConfig`. The JSON is written atomically.
+:class:`adm.evaluation.config.EvalConfig`. ``--threads`` (CPU threads, recorded as ``threads``)
+fixes the last bits of the float32 metric-model features. The JSON is written atomically.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from adm.evaluation.baseline import NAME as MEAN_POSE
 from adm.evaluation.config import EvalConfig
 from adm.evaluation.run import EvalInputs, evaluate
 from adm.io.atomic import write_text_atomic
+from adm.threads import add_threads_argument, set_threads
 
 log = logging.getLogger("adm.evaluate")
 
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", required=True, help="output JSON")
     parser.add_argument("--config", default="{}", help="EvalConfig as a JSON object")
+    add_threads_argument(parser)
     return parser
 
 
@@ -76,6 +79,7 @@ def _path(value: str | None) -> Path | None:
 
 def main(args: argparse.Namespace) -> int:
     cfg = from_dict(EvalConfig, parse_json_arg(args.config), "evaluate")
+    threads = set_threads(args.threads)
     if args.baseline is not None and args.checkpoint is not None:
         raise ConfigError("--checkpoint does not apply to --baseline (no model is sampled)")
     inputs = EvalInputs(
@@ -92,7 +96,7 @@ def main(args: argparse.Namespace) -> int:
         seed=args.seed,
         reference=_path(args.reference),
     )
-    record = evaluate(inputs, cfg)
+    record = {**evaluate(inputs, cfg), "threads": threads}
     write_text_atomic(Path(args.out), json.dumps(record, indent=1, allow_nan=False) + "\n")
     shown = ", ".join(f"{k} {v:.4g}" for k, v in record["metrics"].items() if isinstance(v, float))
     log.info(

@@ -4,14 +4,17 @@ Example::
 
     python -m adm.fit_metric_model --kind motion --clips-dir results/data/clips \
         --split results/data/split/train.txt --norm results/data/norm_stats.json \
-        --out results/metric_models/motion_ae.safetensors --config '{"iterations": 10000}'
+        --out results/metric_models/motion_ae.safetensors --config '{"iterations": 10000}' \
+        --threads 1
 
 ``--kind motion`` trains BEAT's autoencoder on normalised 141-d gesture windows (stride 10);
 ``--kind face`` trains SAiD's VAE on windows of the 51 raw blendshape weights. The config keys
 are those of :class:`adm.evaluation.config.FitConfig` (``length``, ``stride``, ``iterations`` or
 ``epochs``, ``batch``, ``lr``, ``mlp_negative_slope``, ``beta``, ``seed``); unset keys take the
 kind's defaults. The model is saved as safetensors with its config in the metadata and the
-training record (windows, steps, final loss, reconstruction error, train clips) beside it.
+training record (windows, steps, final loss, reconstruction error, train clips, CPU threads)
+beside it. The weights depend on ``--threads`` in their last bits; the same count gives the
+same model.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from adm.errors import BadInputError
 from adm.evaluation.config import KINDS, FitConfig
 from adm.evaluation.fit import fit_metric_model, train_sequences
 from adm.metrics import save_metric_model
+from adm.threads import add_threads_argument, set_threads
 
 log = logging.getLogger("adm.fit_metric_model")
 
@@ -47,12 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--norm", required=True, help="normalisation statistics JSON")
     parser.add_argument("--out", required=True, help="output .safetensors")
     parser.add_argument("--config", default="{}", help="FitConfig as a JSON object")
+    add_threads_argument(parser)
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
     cfg = from_dict(FitConfig, parse_json_arg(args.config), "metric_model")
     settings = cfg.resolved(args.kind)
+    threads = set_threads(args.threads)
     split = Path(args.split)
     stems = read_split_list(split)
     if not stems:
@@ -69,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
         device,
     )
     model, record = fit_metric_model(args.kind, sequences, settings, device, split)
-    record.update({"split": str(split), "clips": stems, "norm": str(args.norm)})
+    record.update({"split": str(split), "clips": stems, "norm": str(args.norm), "threads": threads})
     save_metric_model(Path(args.out), model, record)
     log.info(
         "%s model: %d steps on %d windows; final loss %.5g, reconstruction L1 %.5g -> %s",

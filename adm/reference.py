@@ -7,7 +7,7 @@ Example::
         --norm results/data/norm_stats.json \
         --motion-ae results/metric_models/motion.safetensors \
         --face-vae results/metric_models/face.safetensors \
-        --out results/metric_models/reference.npz --config '{}'
+        --out results/metric_models/reference.npz --config '{}' --threads 1
 
 Writes one ``.npz`` (:class:`adm.evaluation.reference.MetricReference`): the ground-truth FGD
 feature statistics, the ground truth's own diversity and L1 diversity, every clip's audio beats
@@ -15,8 +15,8 @@ in both Beat Align forms, the face latents' statistics and WInD's ground-truth m
 the digests of every file and the settings they came from. ``python -m adm.evaluate
 --reference`` then evaluates each method against it without recomputing the ground truth, and
 refuses a reference built from other files or settings. The config keys are those of
-:class:`adm.evaluation.config.EvalConfig` (the evaluate stage's); the file is written
-atomically.
+:class:`adm.evaluation.config.EvalConfig` (the evaluate stage's); ``--threads`` (CPU threads,
+recorded in the provenance) fixes the features' last bits; the file is written atomically.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from adm.data.split import read_split_list
 from adm.errors import BadInputError, ConfigError
 from adm.evaluation.config import EvalConfig
 from adm.evaluation.reference import build_reference
+from adm.threads import add_threads_argument, set_threads
 
 log = logging.getLogger("adm.reference")
 
@@ -52,11 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--face-vae", help="face VAE (face statistics)")
     parser.add_argument("--out", required=True, help="output .npz")
     parser.add_argument("--config", default="{}", help="EvalConfig as a JSON object")
+    add_threads_argument(parser)
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
     cfg = from_dict(EvalConfig, parse_json_arg(args.config), "evaluate")
+    threads = set_threads(args.threads)
     if args.motion_ae is None and args.face_vae is None:
         raise ConfigError("give --motion-ae, --face-vae or both")
     split = Path(args.split)
@@ -74,6 +77,7 @@ def main(args: argparse.Namespace) -> int:
         None if args.face_vae is None else Path(args.face_vae),
         device,
     )
+    reference.provenance["threads"] = threads  # the features' last bits depend on it
     reference.save(Path(args.out))
     parts = []
     if reference.gesture is not None:

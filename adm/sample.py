@@ -6,7 +6,8 @@ Example::
         --clips-dir results/data/clips --audio-dir results/features/audio \\
         --text-dir results/features/text --split results/data/split/test.txt --seed 0 \\
         --outdir results/samples/full/seed0 \\
-        --config '{"sampler": "ddim", "steps": 50, "eta": 0.0, "guidance": 1.0, "batch": 16}'
+        --config '{"sampler": "ddim", "steps": 50, "eta": 0.0, "guidance": 1.0, "batch": 16}' \\
+        --threads 1
 
 Each clip is generated in windows of the model's length (150 frames) that overlap by its seed
 length (30). The first window is seeded with the ground truth's first 30 frames (the protocol of
@@ -15,8 +16,8 @@ the previous window's generated last 30 frames, and the overlaps are crossfaded.
 keys: ``sampler`` ("ddpm": the full training chain, the paper; "ddim": ``steps`` strided
 steps), ``steps``, ``eta`` (DDIM noise), ``guidance`` (classifier-free scale on the speaker,
 1 = off) and ``batch`` (windows per network call). One run takes one ``--seed``; the same seed
-gives identical output on the same machine, and a clip's noise does not depend on the other
-clips sampled with it.
+and ``--threads`` (CPU threads, recorded in each clip's metadata) give identical output on the
+same machine, and a clip's noise does not depend on the other clips sampled with it.
 
 Writes ``<outdir>/<clip>.parquet`` (+ ``.bvh`` for gestures, ``.json`` for the face) and
 ``<outdir>/samples.tsv``; the folder appears only when every clip is written.
@@ -45,6 +46,7 @@ from adm.sampling import (
     write_sample,
     write_samples_tsv,
 )
+from adm.threads import add_threads_argument, current_threads, set_threads
 from adm.training.checkpoint import load_checkpoint
 
 log = logging.getLogger("adm.sample")
@@ -77,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with a checkpoint folder, use model.safetensors instead of the EMA weights",
     )
+    add_threads_argument(parser)
     return parser
 
 
@@ -93,6 +96,7 @@ def _stems(args: argparse.Namespace) -> list[str]:
 def main(args: argparse.Namespace) -> int:
     config = from_dict(SampleConfig, parse_json_arg(args.config), where="config")
     stems = _stems(args)
+    set_threads(args.threads)
     device = pick_device()
     ckpt = load_checkpoint(args.checkpoint, device=device, ema=not args.raw_weights)
     model_config = ckpt.model.config
@@ -139,6 +143,7 @@ def main(args: argparse.Namespace) -> int:
         "seed_frames": int(model_config.seed_frames),
         "seed_protocol": SEED_PROTOCOL,
         "device": str(device),
+        "threads": current_threads(),
     }
     with staged_folder(args.outdir) as folder:
         for clip, x in zip(clips, outputs, strict=True):

@@ -3,13 +3,16 @@
     python -m adm.train --clips-dir results/data/clips --audio-dir results/features/audio \\
         --text-dir results/features/text --split-dir results/data/split \\
         --norm results/data/norm_stats.json --speakers 2 4 6 8 \\
-        --outdir results/train/full --config '{"model": {...}, "train": {...}, ...}'
+        --outdir results/train/full --config '{"model": {...}, "train": {...}, ...}' \\
+        --threads 1
 
 Writes ``<outdir>/model.safetensors``, ``ema.safetensors``, ``scalars.csv`` and
 ``val_scalars.csv`` (periodic checkpoints under ``<outdir>/checkpoints/``). Rerunning after an
 interruption resumes from the newest checkpoint. Runs unchanged under
 ``torchrun --nproc_per_node K -m adm.train ...`` (each process takes ``train.batch / K``
-windows per step). Exits 0 only when the final files exist.
+windows per step). ``--threads`` is the CPU thread count (recorded as ``threads`` in the
+weights' metadata): the same count gives bit-identical weights. Exits 0 only when the final
+files exist.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 from adm.cli import run_stage, speaker_id
 from adm.config import parse_json_arg
+from adm.threads import add_threads_argument, set_threads
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,6 +51,7 @@ def parser() -> argparse.ArgumentParser:
         default="{}",
         help="JSON object with sections model, diffusion, train, variant (unknown keys fail)",
     )
+    add_threads_argument(p)
     return p
 
 
@@ -58,6 +63,7 @@ def main(args: argparse.Namespace) -> int:
     from adm.training.loop import FINAL_FILES, train
 
     run = parse_run_config(parse_json_arg(args.config))
+    set_threads(args.threads)
     ctx = init_distributed()
     if not ctx.is_main:
         logging.getLogger("adm").setLevel(logging.WARNING)

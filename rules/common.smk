@@ -3,9 +3,11 @@
 
 from pathlib import Path
 
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 import adm.pipeline as pipeline
+from adm.summary import skipped_clips_summary
 
 
 validate(config, schema="../workflow/schemas/config.schema.yaml")
@@ -109,3 +111,10 @@ def get_jawopen_clip():
 
 def get_final_targets():
     return pipeline.final_targets(config)
+
+
+def report_skipped_clips():
+    """The run's last words when clips were skipped (on_bad_clip: skip): how many, and where."""
+    message = skipped_clips_summary(rules.split.output.skipped)
+    if message:
+        logger.warning(message)

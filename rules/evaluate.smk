@@ -12,6 +12,7 @@ rule fit_metric_model:
         "results/metric_models/{kind}.safetensors",
     params:
         cfg=get_fit_params,
+    threads: 1
     log:
         "results/logs/metric_models/{kind}.log",
     conda:
@@ -19,7 +20,7 @@ rule fit_metric_model:
     shell:
         "python -m adm.fit_metric_model --kind {wildcards.kind} --clips-dir results/data/clips "
         "--split {input.train} --norm {input.norm} --out {output} --config {params.cfg:q} "
-        "> {log} 2>&1"
+        "--threads {threads} > {log} 2>&1"
 
 
 rule metric_reference:
@@ -34,6 +35,7 @@ rule metric_reference:
     params:
         root=get_corpus_root(),
         cfg=get_evaluate_params(),
+    threads: 1
     log:
         "results/logs/metric_models/reference.log",
     conda:
@@ -41,7 +43,8 @@ rule metric_reference:
     shell:
         "python -m adm.reference --clips-dir results/data/clips --split {input.test} "
         "--corpus-root {params.root} --norm {input.norm} --motion-ae {input.motion} "
-        "--face-vae {input.face} --out {output} --config {params.cfg:q} > {log} 2>&1"
+        "--face-vae {input.face} --out {output} --config {params.cfg:q} --threads {threads} "
+        "> {log} 2>&1"
 
 
 rule evaluate:
@@ -59,6 +62,7 @@ rule evaluate:
     params:
         root=get_corpus_root(),
         cfg=get_evaluate_params(),
+    threads: 1
     log:
         "results/logs/evaluate/{variant}/seed{seed}.log",
     conda:
@@ -69,7 +73,7 @@ rule evaluate:
         "--split {input.test} --corpus-root {params.root} --norm {input.norm} "
         "--motion-ae {input.motion} --face-vae {input.face} --reference {input.reference} "
         "--out {output} "
-        "--config {params.cfg:q} > {log} 2>&1"
+        "--config {params.cfg:q} --threads {threads} > {log} 2>&1"
 
 
 rule evaluate_baseline:
@@ -85,6 +89,7 @@ rule evaluate_baseline:
     params:
         root=get_corpus_root(),
         cfg=get_evaluate_params(),
+    threads: 1
     log:
         "results/logs/evaluate/baseline_mean_pose.log",
     conda:
@@ -94,4 +99,4 @@ rule evaluate_baseline:
         "--split {input.test} --corpus-root {params.root} --norm {input.norm} "
         "--motion-ae {input.motion} --face-vae {input.face} --reference {input.reference} "
         "--out {output} "
-        "--config {params.cfg:q} > {log} 2>&1"
+        "--config {params.cfg:q} --threads {threads} > {log} 2>&1"

@@ -12,6 +12,7 @@ rule sample:
         directory("results/samples/{variant}/seed{seed}"),
     params:
         cfg=get_sample_params(),
+    threads: 1
     resources:
         gpu=1,
     log:
@@ -22,4 +23,4 @@ rule sample:
         "python -m adm.sample --checkpoint {input.ema} --clips-dir results/data/clips "
         "--audio-dir results/features/audio --text-dir results/features/text "
         "--split {input.test} --seed {wildcards.seed} --outdir {output} "
-        "--config {params.cfg:q} > {log} 2>&1"
+        "--config {params.cfg:q} --threads {threads} > {log} 2>&1"

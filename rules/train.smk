@@ -1,5 +1,7 @@
 # Training: one job per variant (full, no_uwp, a2e, a2g, ...). A killed job resumes from its
-# last checkpoint in results/train/<variant>/checkpoints/ when run again.
+# last checkpoint in results/train/<variant>/checkpoints/ when run again. The weights depend on
+# the CPU thread count in their last bits: the command gets the rule's `threads` (recorded in the
+# weights' metadata), so typing it by hand with the same --threads gives the same weights.
 
 
 rule train:
@@ -17,6 +19,7 @@ rule train:
     params:
         cfg=get_train_params,
         speakers=get_params("speakers"),
+    threads: 1
     resources:
         gpu=1,
     log:
@@ -27,4 +30,4 @@ rule train:
         "python -m adm.train --clips-dir results/data/clips --audio-dir results/features/audio "
         "--text-dir results/features/text --split-dir results/data/split --norm {input.norm} "
         "--speakers {params.speakers} --outdir results/train/{wildcards.variant} "
-        "--config {params.cfg:q} > {log} 2>&1"
+        "--config {params.cfg:q} --threads {threads} > {log} 2>&1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tolerance import network_tol
 
 from adm.config import to_dict
 from adm.errors import ConfigError
@@ -128,7 +129,9 @@ def test_padded_frames_do_not_change_valid_outputs():
         out = model(x2, t, {**cond2, "mask": mask})
         unmasked = model(x2, t, cond2)
         ref_unmasked = model(x, t, cond)
-    torch.testing.assert_close(out[mask], ref[mask], atol=1e-5, rtol=1e-5)
+    # Equal up to float32 rounding (the padded keys' softmax weights are exactly 0).
+    tol = network_tol(model, ref, [24, 24])  # attention sums over at most the 24 frames
+    torch.testing.assert_close(out[mask], ref[mask], atol=tol, rtol=0)
     # Without the mask the same perturbation reaches the valid frames.
     assert (unmasked[mask] - ref_unmasked[mask]).abs().max() > 1e-3
 
@@ -177,7 +180,7 @@ def test_drop_speaker_makes_output_independent_of_speaker():
     with torch.no_grad():
         a = model(x, t, {**cond, "speaker": torch.tensor([0, 1]), "drop_speaker": drop})
         b = model(x, t, {**cond, "speaker": torch.tensor([2, 2]), "drop_speaker": drop})
-    torch.testing.assert_close(a[0], b[0], atol=1e-6, rtol=0)
+    torch.testing.assert_close(a[0], b[0], atol=network_tol(model, a, [24, 24]), rtol=0)
     assert (a[1] - b[1]).abs().max() > 1e-4
 
 
@@ -187,10 +190,11 @@ def test_train_mode_full_speaker_dropout_ignores_speaker():
     model.train()
     a = model(x, t, {**cond, "speaker": torch.tensor([0, 1])})
     b = model(x, t, {**cond, "speaker": torch.tensor([2, 0])})
-    torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+    tol = network_tol(model, a, [24, 24])
+    torch.testing.assert_close(a, b, atol=tol, rtol=0)
     model.eval()  # the same as the explicit null speaker in eval mode
     dropped = model(x, t, {**cond, "drop_speaker": torch.tensor([True, True])})
-    torch.testing.assert_close(a, dropped, atol=1e-6, rtol=0)
+    torch.testing.assert_close(a, dropped, atol=tol, rtol=0)
 
 
 def test_model_without_audio_or_text_features():

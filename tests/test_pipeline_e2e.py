@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +226,25 @@ def test_feature_changes_rerun_only_feature_jobs_and_their_dependents(pipeline):
         "evaluate_baseline",
     ):
         assert rule not in jobs, jobs
+
+
+def test_the_end_of_a_run_says_how_many_clips_were_skipped(pipeline, tmp_path):
+    """With on_bad_clip: skip, a malformed clip is left out and the run's last words say so,
+    whether the run then succeeds or fails."""
+    corpus = tmp_path / "results" / "data" / "corpus"
+    shutil.copytree(pipeline / "results" / "data" / "corpus", corpus)
+    write_config(tmp_path, merge(TINY, {"data": {"prepare": {"on_bad_clip": "skip"}}}))
+    broken = sorted(corpus.rglob("*.bvh"))[0]
+    broken.write_text("HIERARCHY\nROOT Hips\n{\n")
+    result = snakemake(tmp_path, "-p", "split")  # -p: "split" is a target
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    said = out[out.rindex("clip was skipped") - 2 :]
+    assert said.startswith("1 clip was skipped") and "results/data/skipped.tsv" in said
+    assert broken.stem in said and broken.name in said
+    # A later job fails: the summary still ends the run.
+    (tmp_path / "results" / "data" / "split" / "train.txt").write_text("9_nobody_0_1_1\n")
+    result = snakemake(tmp_path, "-p", "norm_stats")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "1 clip was skipped" in out[out.rindex("Error in rule") :]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tolerance import ops_tol, sum_tol
 
 from adm.errors import ConfigError
 from adm.training.config import parse_run_config, resolve_model_config, resolve_tasks
@@ -17,9 +18,10 @@ def test_masked_huber_equals_hand_computation():
     pred = torch.tensor([[[0.5, 2.0], [100.0, -100.0]]])  # [B=1, W=2, D=2]
     target = torch.zeros(1, 2, 2)
     mask = torch.tensor([[True, False]])  # the huge second frame is padding
-    assert masked_huber(pred, target, mask, delta=1.0).item() == pytest.approx((0.125 + 1.5) / 2)
+    # Every value here is a short binary fraction: float32 computes them exactly.
+    assert masked_huber(pred, target, mask, delta=1.0).item() == (0.125 + 1.5) / 2
     # delta 3: both errors are in the quadratic zone
-    assert masked_huber(pred, target, mask, delta=3.0).item() == pytest.approx((0.125 + 2.0) / 2)
+    assert masked_huber(pred, target, mask, delta=3.0).item() == (0.125 + 2.0) / 2
 
 
 def test_task_losses_use_each_tasks_dims():
@@ -29,7 +31,7 @@ def test_task_losses_use_each_tasks_dims():
     mask = torch.ones(2, 3, dtype=torch.bool)
     losses = task_losses(pred, target, mask, {"gesture": slice(0, 3), "face": slice(3, 5)})
     assert losses["gesture"].item() == 0.0
-    assert losses["face"].item() == pytest.approx(0.125)
+    assert losses["face"].item() == 0.125  # 0.5 * 0.5^2, exact in float32
 
 
 def test_rank_shares_average_to_the_global_mean():
@@ -41,7 +43,10 @@ def test_rank_shares_average_to_the_global_mean():
     full = masked_huber(pred, target, mask)
     valid = mask.sum()
     shares = [masked_huber(pred[r::2], target[r::2], mask[r::2], 1.0, valid, 2.0) for r in (0, 1)]
-    assert ((shares[0] + shares[1]) / 2).item() == pytest.approx(full.item(), rel=1e-6)
+    # Two float32 sums of the same 72 Huber terms in different groupings (+ 3 more ops).
+    terms = float(torch.nn.functional.huber_loss(pred, target, reduction="none").sum())
+    tol = 2 * sum_tol(72 + 3, terms / int(valid) / 3)  # the mean over valid frames and 3 dims
+    assert ((shares[0] + shares[1]) / 2).item() == pytest.approx(full.item(), abs=tol)
 
 
 def test_ema_warm_up_and_average():
@@ -52,10 +57,10 @@ def test_ema_warm_up_and_average():
     assert ema.decay_at(10**7) == pytest.approx(0.9999)
     with torch.no_grad():
         model.weight.fill_(1.0)
-    ema.update(model, 0)  # 0.1 * 0 + 0.9 * 1
-    assert ema.model.weight.item() == pytest.approx(0.9)
+    ema.update(model, 0)  # 0.1 * 0 + 0.9 * 1, in float32: the decay's cast and 3 operations
+    assert ema.model.weight.item() == pytest.approx(0.9, abs=ops_tol(4, 1.0))
     ema.update(model, 1)  # d = 2/11
-    assert ema.model.weight.item() == pytest.approx(0.9 * 2 / 11 + 9 / 11)
+    assert ema.model.weight.item() == pytest.approx(0.9 * 2 / 11 + 9 / 11, abs=ops_tol(8, 1.0))
     assert not ema.model.weight.requires_grad and not ema.model.training
 
 

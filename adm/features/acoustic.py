@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import librosa
 import numpy as np
 
 from adm.features.config import AudioFeatureConfig
+from adm.jit import load_librosa
 
 #: Floor of the mel power before the log, so that digital silence is finite (-100 dB).
 POWER_FLOOR = 1e-10
@@ -45,7 +45,7 @@ def power_spectrogram(audio: np.ndarray, config: AudioFeatureConfig) -> Spectrog
     Frames are centred (zero padding of ``n_fft / 2`` at both ends), so there are
     ``1 + N // hop`` frames and the first is centred on sample 0.
     """
-    stft = librosa.stft(
+    stft = load_librosa().stft(
         np.asarray(audio, dtype=np.float32),
         n_fft=config.n_fft,
         hop_length=config.hop_length,
@@ -63,7 +63,9 @@ def _mel_basis(
     sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None
 ) -> np.ndarray:
     # Slaney-normalised triangular filters (librosa's default), [n_mels, n_fft // 2 + 1].
-    return librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    return load_librosa().filters.mel(
+        sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax
+    )
 
 
 def log_mel(spec: Spectrogram, config: AudioFeatureConfig) -> np.ndarray:
@@ -73,11 +75,13 @@ def log_mel(spec: Spectrogram, config: AudioFeatureConfig) -> np.ndarray:
     """
     basis = _mel_basis(config.sample_rate, config.n_fft, config.n_mels, config.fmin, config.fmax)
     mel = basis @ spec.power
-    db = librosa.power_to_db(mel, ref=1.0, amin=POWER_FLOOR, top_db=None)
+    db = load_librosa().power_to_db(mel, ref=1.0, amin=POWER_FLOOR, top_db=None)
     return np.ascontiguousarray(db.T, dtype=np.float32)
 
 
 def mfcc(log_mel_db: np.ndarray, config: AudioFeatureConfig) -> np.ndarray:
     """MFCC block ``[F, n_mfcc]``: orthonormal DCT-II over the dB mel bands ``[F, n_mels]``."""
-    coeffs = librosa.feature.mfcc(S=log_mel_db.T, n_mfcc=config.n_mfcc, dct_type=2, norm="ortho")
+    coeffs = load_librosa().feature.mfcc(
+        S=log_mel_db.T, n_mfcc=config.n_mfcc, dct_type=2, norm="ortho"
+    )
     return np.ascontiguousarray(coeffs.T, dtype=np.float32)

@@ -9,11 +9,11 @@ that an onset is reported at the time its sound starts, not when it first enters
 
 from __future__ import annotations
 
-import librosa
 import numpy as np
 
 from adm.features.align import events_to_frames
 from adm.features.config import AudioFeatureConfig
+from adm.jit import load_librosa
 
 
 def onset_times(log_mel_db: np.ndarray, config: AudioFeatureConfig) -> np.ndarray:
@@ -21,6 +21,7 @@ def onset_times(log_mel_db: np.ndarray, config: AudioFeatureConfig) -> np.ndarra
 
     Silent or constant audio gives no onsets.
     """
+    librosa = load_librosa()
     envelope = librosa.onset.onset_strength(
         S=np.ascontiguousarray(log_mel_db.T),
         sr=config.sample_rate,

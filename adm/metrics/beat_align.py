@@ -35,10 +35,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Literal
 
-import librosa
 import numpy as np
 from scipy.signal import argrelextrema
 
+from adm.jit import load_librosa
 from adm.skeleton import GESTURE_JOINTS, WRIST_JOINTS
 
 Compat = Literal["beat"] | None
@@ -75,6 +75,7 @@ def onset_frames(
         raise ValueError(f"audio must be mono [N], got shape {y.shape}")
     if len(y) < HOP:
         return np.zeros(0, dtype=np.int64)
+    librosa = load_librosa()
     oenv = librosa.onset.onset_strength(y=y, sr=sr, hop_length=HOP)
     peak_sr = LIBROSA_DEFAULT_SR if compat == "beat" else sr
     raw = librosa.onset.onset_detect(
@@ -94,7 +95,7 @@ def audio_beats(
     start = int(round(trim_seconds * sr))
     frames = onset_frames(np.asarray(audio)[start:], sr, compat=compat)
     to_sr = LIBROSA_DEFAULT_SR if compat == "beat" else sr
-    return librosa.frames_to_time(frames, sr=to_sr, hop_length=HOP).astype(np.float64)
+    return load_librosa().frames_to_time(frames, sr=to_sr, hop_length=HOP).astype(np.float64)
 
 
 def _resolve_joints(

@@ -30,6 +30,7 @@ from adm.diffusion import make_diffusion
 from adm.errors import BadInputError, ConfigError
 from adm.logs import is_terminal, progress
 from adm.models import build_denoiser
+from adm.threads import current_threads
 from adm.training import checkpoint as ckpt
 from adm.training.config import RunConfig, resolve_model_config, resolve_tasks, trajectory_config
 from adm.training.corpus import Corpus, DataPaths, load_corpus
@@ -165,6 +166,8 @@ def train(
         "audio_layout": corpus.audio_layout,
         "config_hash": config_hash({"config": run.raw, "speakers": speakers}),
         "train": to_dict(cfg),
+        # The weights depend on it in their last bits (float32 sums split over threads).
+        "threads": current_threads(),
     }
     norm = corpus.norm_tensors()
     key = config_hash(
