@@ -212,6 +212,8 @@ def evaluate(inputs: EvalInputs, cfg: EvalConfig) -> dict[str, Any]:
         raise BadInputError(inputs.split, str(err)) from None
     timing["total_s"] = time.perf_counter() - started
     record = _record(inputs, cfg, tasks, ckpt, first_meta, metrics, counts, timing, stems, fps)
+    if face_eval is not None:
+        record["wind"] = face_eval.details["wind"]
     record["reference"] = reference_info
     return record
 
@@ -321,8 +323,11 @@ def metric_names(tasks: tuple[str, ...] | list[str], cfg: EvalConfig) -> list[st
     other = "beat_align_corrected" if cfg.beat_align_compat == "beat" else "beat_align_beat"
     names: list[str] = []
     if "gesture" in tasks:
-        names += ["fgd", "diversity", "l1div", "beat_align", other, "srgr"]
-        names += ["diversity_ground_truth", "l1div_ground_truth"]
+        names += ["fgd", "diversity", "l1div", "l1div_beat", "beat_align", other, "srgr"]
+        names += [
+            f"{name}_ground_truth"
+            for name in ("diversity", "l1div", "l1div_beat", "beat_align", other, "srgr")
+        ]
     if "face" in tasks:
         names += ["fd", "wind", "wind_std", "jaw_open_r", "jaw_open_r_clip_mean"]
     return names
