@@ -27,3 +27,7 @@ def test_metrics_bench_runs_on_a_tiny_test_set(capsys):
     parts = sum(float(v[0]) for k, v in rows.items() if k != "total")
     assert float(rows["total"][0]) >= parts - 0.05  # 8 figures printed to 0.01 s
     assert "test-set reference" in out and "cold evaluation" in out
+    # WInD's fits timed against scikit-learn's own, with the same scores.
+    assert "ratio scikit-learn / adm" in out
+    diff = float(out.split("largest relative difference of a repeat's score:")[1].split()[0])
+    assert diff < 1e-6
