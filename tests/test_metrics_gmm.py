@@ -96,6 +96,7 @@ def test_an_unconverged_fit_stops_where_scikit_learn_stops():
     assert_same_mixture(ours, theirs)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # duplicates
 def test_duplicate_points_give_scikit_learns_mixture():
     # The mean-pose baseline: every latent the same. k-means leaves clusters empty, their
     # components sit at the origin with weight ~1e-18, and EM keeps them there.

@@ -18,7 +18,7 @@ labels are the initial one-hot responsibilities). Two ways to fit that model are
 Why a second implementation: WInD fits 10 mixtures per set to ~1e5 latents of 64 dims, and
 scikit-learn's EM allocates ``n x d`` temporaries per component and step (about 1.1 s per EM
 step on 111k x 64 on one core). Here one pass over cache-sized row chunks does the E-step and
-gathers the M-step's statistics: the E-step is one product ``[c, d] @ [d, K d]`` with the
+gathers the M-step's statistics: the E-step is one batched product of the rows with the
 precision Cholesky factors (``y = x P_k - mu_k P_k``, scikit-learn's own form), the M-step one
 batched product ``sum_i r_ik y_ik y_ik^T`` in each component's whitened frame (well
 conditioned: ``y`` has about unit covariance), mapped back with the covariance Cholesky
@@ -182,34 +182,36 @@ def _em_pass(data: CentredRows, state: _State) -> tuple[float, np.ndarray, np.nd
     components, d = state.means.shape
     precision = state.precision
     means = torch.from_numpy(state.means - data.centre)
-    # [x, 1] @ [[P_1 .. P_K], [-mu_1 P_1 .. -mu_K P_K]] = y for every component at once.
-    stacked = torch.empty(d + 1, components * d, dtype=torch.float64)
-    stacked[:d] = precision.permute(1, 0, 2).reshape(d, components * d)
-    stacked[d] = -torch.einsum("kd,kde->ke", means, precision).reshape(components * d)
+    # [x, 1] @ [[P_k], [-mu_k P_k]] = y_k for every component k: one batched product whose
+    # output [K, c, d] keeps each component's rows contiguous for the reductions after it.
+    stacked = torch.empty(components, d + 1, d, dtype=torch.float64)
+    stacked[:, :d] = precision
+    stacked[:, d] = -torch.einsum("kd,kde->ke", means, precision)
     log_det = torch.log(torch.diagonal(precision, dim1=1, dim2=2)).sum(dim=1)
     const = log_det + torch.from_numpy(np.log(state.weights)) - 0.5 * d * math.log(2 * math.pi)
+    const = const[:, None]
     c0 = data.chunk
-    whitened = torch.empty(c0, components * d, dtype=torch.float64)
-    # Rows (sqrt(r) y, sqrt(r)) per component: one batched product gives S, s and n together.
-    weighted = torch.empty(c0, components, d + 1, dtype=torch.float64)
-    moments = torch.zeros(components, d + 1, d + 1, dtype=torch.float64)
+    whitened = torch.empty(components, c0, d, dtype=torch.float64)
+    big_s = torch.zeros(components, d, d, dtype=torch.float64)
+    s = torch.zeros(components, 1, d, dtype=torch.float64)
+    nk = torch.zeros(components, dtype=torch.float64)
     total = torch.zeros((), dtype=torch.float64)
     for rows in data.chunks:
         c = len(rows)
-        y = torch.mm(rows, stacked, out=whitened[:c]).view(c, components, d)
-        log_p = torch.linalg.vector_norm(y, dim=2).square_().mul_(-0.5).add_(const)  # [c, K]
-        norm = torch.logsumexp(log_p, dim=1, keepdim=True)
+        shared = rows.expand(components, c, d + 1)
+        if c == c0:
+            y = torch.matmul(shared, stacked, out=whitened)
+        else:
+            y = torch.matmul(shared, stacked)
+        log_p = torch.linalg.vector_norm(y, dim=2).square_().mul_(-0.5).add_(const)  # [K, c]
+        norm = torch.logsumexp(log_p, dim=0, keepdim=True)
         total += norm.sum()
         root = log_p.sub_(norm).mul_(0.5).exp_()  # square roots of the responsibilities
-        w = weighted[:c]
-        torch.mul(y, root.unsqueeze(2), out=w[:, :, :d])
-        w[:, :, d] = root
-        moments.baddbmm_(w.permute(1, 2, 0), w.transpose(0, 1))
-    moments_np = moments.numpy()
-    nk = moments_np[:, d, d].copy()
-    s = moments_np[:, :d, d].copy()
-    big_s = moments_np[:, :d, :d].copy()
-    return float(total) / len(data), nk, s, big_s
+        nk += root.square().sum(dim=1)
+        w = y.mul_(root.unsqueeze(2))  # sqrt(r) y, in place
+        big_s.baddbmm_(w.transpose(1, 2), w)  # sum r y y^T
+        s.baddbmm_(root.unsqueeze(1), w)  # sum r y
+    return float(total) / len(data), nk.numpy(), s[:, 0].numpy(), big_s.numpy()
 
 
 def _m_step(state: _State, nk: np.ndarray, s: np.ndarray, big_s: np.ndarray, reg: float) -> _State:
