@@ -8,8 +8,9 @@ stride 10), diversity, L1 diversity, Beat Align, SRGR, FD and WInD (``--wind-rep
 seeds), with the evaluate stage's own code: first the test set's reference (the ground-truth
 half of every metric, which ``python -m adm.reference`` computes once per test set), then one
 evaluation of a generated test set against it (what ``python -m adm.evaluate`` does for each
-variant and seed). It prints each metric's wall-clock seconds, the evaluation's total (the
-figure for the 60 s target), the reference's time and their sum (a cold evaluation). CPU
+variant and seed, in its order: WInD's fits run while the gesture metrics run, see
+:mod:`adm.evaluation.schedule`). It prints each metric's wall-clock seconds (overlapping, so
+they add up to more than the total), the evaluation's total (the figure for the 60 s target), the reference's time and their sum (a cold evaluation). CPU
 seconds count every thread of the process, so on a busy machine they show the work apart
 from waiting. Last (unless ``--no-sklearn``), WInD's generated-side fits are timed back to
 back with adm's EM and with scikit-learn's own ``GaussianMixture`` on the same latents: wall
@@ -39,6 +40,7 @@ from adm.evaluation.face import FaceEvaluator
 from adm.evaluation.gesture import GestureEvaluator
 from adm.evaluation.inputs import TestClip
 from adm.evaluation.reference import ReferenceBuilder
+from adm.evaluation.schedule import run_evaluators
 from adm.metrics import FaceVAE, MotionAutoencoder, wind
 from adm.metrics.gmm import default_workers
 from adm.rotations import axis_angle_to_euler
@@ -192,13 +194,13 @@ def _run(args: argparse.Namespace) -> int:
     wall, cpu = time.perf_counter(), time.process_time()
     gesture = GestureEvaluator(motion_ae, norm, cfg, reference.gesture)
     face = FaceEvaluator(face_vae, cfg, reference.face)
-    for clip, c in zip(clips, raw, strict=True):
-        gesture.update(clip, c["gesture_gen"].astype(np.float64))
-        face.update(clip, c["face_gen"].astype(np.float64))
-    values, counts = gesture.compute()
-    face_values, face_counts = face.compute()
-    values.update(face_values)
-    counts.update(face_counts)
+
+    def pairs():
+        for clip, c in zip(clips, raw, strict=True):
+            streams = {"gesture": c["gesture_gen"], "face": c["face_gen"]}
+            yield clip, {k: v.astype(np.float64) for k, v in streams.items()}
+
+    values, counts = run_evaluators(pairs, gesture, face)
     eval_time = (time.perf_counter() - wall, time.process_time() - cpu)
 
     timing = {**gesture.timing, **face.timing}
