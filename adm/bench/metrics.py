@@ -10,12 +10,13 @@ half of every metric, which ``python -m adm.reference`` computes once per test s
 evaluation of a generated test set against it (what ``python -m adm.evaluate`` does for each
 variant and seed, in its order: WInD's fits run while the gesture metrics run, see
 :mod:`adm.evaluation.schedule`). It prints each metric's wall-clock seconds (overlapping, so
-they add up to more than the total), the evaluation's total (the figure for the 60 s target), the reference's time and their sum (a cold evaluation). CPU
-seconds count every thread of the process, so on a busy machine they show the work apart
-from waiting. Last (unless ``--no-sklearn``), WInD's generated-side fits are timed back to
-back with adm's EM and with scikit-learn's own ``GaussianMixture`` on the same latents: wall
-and CPU seconds, their ratios (measured in one run, so a shared machine's load affects both
-alike) and the largest relative difference of a repeat's score.
+they add up to more than the total), the evaluation's total (the figure for the 60 s target),
+the reference's time and their sum (a cold evaluation). CPU seconds count every thread of the
+process, so on a busy machine they show the work apart from waiting. Last (unless
+``--no-sklearn``), WInD's generated-side fits are timed back to back with adm's EM and with
+scikit-learn's own ``GaussianMixture`` on the same latents: wall and CPU seconds, their
+ratios (measured in one run, so a shared machine's load affects both alike) and the largest
+relative difference of a repeat's score.
 
 Defaults at 30 fps: FGD windows of 68 frames (the 2.27 s of BEAT's 34 frames at 15 fps) and
 face-VAE windows of 60 frames (the 2 s of SAiD's 120 frames at 60 fps). The numbers the metrics
