@@ -75,6 +75,11 @@ def test_em_equals_scikit_learn_with_a_near_singular_component(points):
         else:
             assert eig.min() / eig.max() < 0.05  # ill-conditioned
         assert_same_mixture(fit_gmm(x, 5, seed=seed), theirs)
+    # And every repeat's WInD against a second such set.
+    other = with_small_cluster(np.random.default_rng(100 + points), points, d=d) * 1.05
+    ours = wind(other, x, components=5, repeats=2)
+    theirs = wind(other, x, components=5, repeats=2, method="scikit-learn")
+    np.testing.assert_allclose(ours.scores, theirs.scores, rtol=RTOL)
 
 
 def test_start_is_scikit_learns_kmeans_and_initial_m_step():
