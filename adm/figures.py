@@ -8,7 +8,8 @@ figure; variants without a face task are left out and say so in the log)::
         --labels full no_uwp --out results/figures/jawopen.png
 
 Training curves, two panels: both task losses per variant (log scale) and both normalised task
-weights per variant (the paper's Table 4 dynamics; UWP converges near 0.506 / 0.494)::
+weights per variant (the paper's Table 4 dynamics), with, for learned weights, the gesture
+weight that the logged losses predict (UWP's optimum ``w_g = (1/L_g) / (1/L_g + 1/L_f)``)::
 
     python -m adm.figures curves --scalars results/train/full/scalars.csv \\
         results/train/no_uwp/scalars.csv --labels full no_uwp \\
@@ -158,7 +159,8 @@ def plot_curves(scalars: Sequence[Path], labels: Sequence[str], out: Path) -> No
     Left: each run's task losses (log scale; a single-task run has one curve). Right: the
     normalised task weights of the two-task runs (a single-task run's weight is 1 throughout),
     on a y range fitted to them so that a 0.506 / 0.494 split is visible; the legend gives the
-    final values.
+    final values. For weights that move (learned), a dotted line gives the gesture weight the
+    logged losses predict, ``(1/L_g) / (1/L_g + 1/L_f)``, so one sees whether they settled.
     """
     frames = [read_scalars(p) for p in scalars]
     plt = _pyplot()
@@ -175,12 +177,28 @@ def plot_curves(scalars: Sequence[Path], labels: Sequence[str], out: Path) -> No
         losses = _task_columns(frame, "loss")
         if len(losses) < 2:
             continue
-        for task, weight in _task_columns(frame, "weight").items():
+        weights = _task_columns(frame, "weight")
+        for task, weight in weights.items():
             ok = weight.notna()
             final = float(weight[ok].iloc[-1])
             style = {"color": color, "ls": TASK_STYLE[task]}
             ax_w.plot(steps[ok], weight[ok], label=f"{label}: {task} ({final:.4f})", **style)
             shown += [float(weight[ok].min()), float(weight[ok].max())]
+        gesture = weights.get("gesture")
+        if gesture is not None and gesture.dropna().nunique() > 1:
+            inverse_g, inverse_f = 1.0 / losses["gesture"], 1.0 / losses["face"]
+            predicted = inverse_g / (inverse_g + inverse_f)
+            ok = predicted.notna() & (losses["gesture"] > 0) & (losses["face"] > 0)
+            final = float(predicted[ok].iloc[-1])
+            ax_w.plot(
+                steps[ok],
+                predicted[ok],
+                color=color,
+                ls=":",
+                lw=1.0,
+                label=f"{label}: gesture, 1/L prediction ({final:.4f})",
+            )
+            shown += [float(predicted[ok].min()), float(predicted[ok].max())]
     ax_loss.set_yscale("log")
     ax_loss.set_ylabel("training loss")
     ax_loss.set_title("task losses")

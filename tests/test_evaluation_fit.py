@@ -109,7 +109,7 @@ def test_fit_config_defaults_per_kind():
     assert motion["length"] == 68 and motion["stride"] == 10 and motion["batch"] == 256
     assert motion["iterations"] == FIT_DEFAULTS["motion"]["iterations"] and motion["epochs"] is None
     face = FitConfig(epochs=3).resolved("face")
-    assert face["length"] == 60 and face["mlp_negative_slope"] == 0.2
+    assert face["length"] == 60 and face["mlp_negative_slope"] == 0.01  # SAiD: PyTorch default
     assert face["epochs"] == 3 and face["iterations"] is None
     with pytest.raises(ConfigError, match="not both"):
         FitConfig(epochs=1, iterations=1)

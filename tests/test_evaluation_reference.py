@@ -87,6 +87,10 @@ def test_the_reference_file_round_trips(data, reference_file):  # noqa: F811
     for name in ("mean", "cov", "std"):
         np.testing.assert_array_equal(getattr(loaded.gesture, name), getattr(built.gesture, name))
     assert loaded.gesture.diversity == built.gesture.diversity
+    assert loaded.gesture.motion == built.gesture.motion
+    assert set(built.gesture.motion) == {
+        "l1div", "l1div_beat", "beat_align_beat", "beat_align_corrected", "srgr"
+    }  # fmt: skip
     for form in ("beat", "corrected"):
         for stem in built.clips:
             np.testing.assert_array_equal(
@@ -96,7 +100,9 @@ def test_the_reference_file_round_trips(data, reference_file):  # noqa: F811
     assert len(loaded.face.mixtures) == CFG.wind_repeats
     for a, b in zip(loaded.face.mixtures, built.face.mixtures, strict=True):
         np.testing.assert_array_equal(a.covariances, b.covariances)
-        assert a.iterations == b.iterations
+        assert a.iterations == b.iterations and a.seed == b.seed
+        assert a.lower_bound == b.lower_bound and a.converged == b.converged
+    assert [m.seed for m in loaded.face.mixtures] == list(range(CFG.wind_repeats))
     # provenance: a digest per clip and wav, the files and the settings
     clips = loaded.provenance["clips"]
     assert [c["stem"] for c in clips] == list(built.clips)

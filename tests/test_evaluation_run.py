@@ -161,19 +161,33 @@ def test_ground_truth_samples_score_perfectly(perfect, data):
     # sum_t sem_t / 0.165 over all frames of all clips, divided by the frame count.
     sem = np.concatenate([t["semantic"].astype(np.float32) for t in data["truth"].values()])
     assert m["srgr"] == pytest.approx(sem.astype(np.float64).sum() / 0.165 / len(sem), rel=1e-9)
-    assert m["diversity"] == pytest.approx(m["diversity_ground_truth"], rel=1e-9)
-    assert m["l1div"] == pytest.approx(m["l1div_ground_truth"], rel=1e-9)
+    # The ground truth's own row is the ground truth scored as a sample: the same numbers.
+    for name in ("diversity", "l1div", "beat_align", "beat_align_corrected", "srgr"):
+        assert m[name] == pytest.approx(m[f"{name}_ground_truth"], rel=1e-9), name
+    # The sample's Euler angles come from its axis-angle (stored float32: ~1e-5 degrees),
+    # the ground truth's are stored ones.
+    assert m["l1div_beat"] == pytest.approx(m["l1div_beat_ground_truth"], rel=1e-6)
     assert 0.0 < m["beat_align"] <= 1.0 and 0.0 < m["beat_align_corrected"] <= 1.0
+    assert m["l1div_beat"] > 0
 
 
 def test_record_has_every_field(perfect, data):
     assert perfect["variant"] == "full" and perfect["seed"] == 0
     assert perfect["tasks"] == ["gesture", "face"]
     assert set(perfect["metrics"]) == {
-        "fgd", "diversity", "l1div", "beat_align", "beat_align_corrected", "srgr",
-        "diversity_ground_truth", "l1div_ground_truth",
+        "fgd", "diversity", "l1div", "l1div_beat", "beat_align", "beat_align_corrected", "srgr",
+        "diversity_ground_truth", "l1div_ground_truth", "l1div_beat_ground_truth",
+        "beat_align_ground_truth", "beat_align_corrected_ground_truth", "srgr_ground_truth",
         "fd", "wind", "wind_std", "jaw_open_r", "jaw_open_r_clip_mean",
     }  # fmt: skip
+    # WInD's repeats: the seeds, every score, each fit's convergence.
+    wind = perfect["wind"]
+    assert wind["method"] == "em" and wind["seeds"] == [0, 1] and len(wind["scores"]) == 2
+    assert wind["mean"] == pytest.approx(perfect["metrics"]["wind"])
+    assert wind["std"] == pytest.approx(perfect["metrics"]["wind_std"])
+    assert [f["seed"] for f in wind["generated_fits"]] == [0, 1]
+    assert [f["seed"] for f in wind["ground_truth_fits"]] == [0, 1]
+    assert all(f["iterations"] >= 1 for f in wind["generated_fits"])
     assert perfect["counts"]["clips"] == 3
     assert perfect["counts"]["frames"] == sum(TEST.values())
     assert perfect["counts"]["fgd_windows"] == sum((n - 16) // 10 + 1 for n in TEST.values())
@@ -226,6 +240,9 @@ def test_mean_pose_baseline_is_a_floor(data, small):
     frames = max(TEST.values())
     mean_pose = np.abs(data["stats"].mean["gesture"]).sum()
     assert 0.0 <= m["l1div"] <= sum_tol(frames, mean_pose, F64)
+    # The BEAT form: |e - mean_w(e)| over 34-frame windows of constant Euler degrees (each
+    # at most 180 in 141 dims), float64 like ours.
+    assert 0.0 <= m["l1div_beat"] <= sum_tol(34, 141 * 180.0, F64)
     assert m["beat_align"] == 0.0  # a constant pose has no motion beats
 
 
@@ -269,6 +286,24 @@ def _identical_windows_diversity_tol(data: dict) -> float:
     rho = layers_rel_tol(fan_ins(encoder.encoder))
     z = np.linalg.norm((f - gesture.mean) / std)
     return 2 * rho * np.linalg.norm(f / std) + 2 * np.sqrt(gamma(len(f) + 2, F64)) * z
+
+
+@pytest.mark.parametrize(("task", "frame", "value"), [("face", 42, np.nan), ("gesture", 7, np.inf)])
+def test_a_broken_sample_is_refused_naming_file_stream_and_frame(data, task, frame, value):
+    folder = _samples(data, f"broken_{task}", 0.05)
+    path = folder / "2_scott_0_2_2.parquet"
+    columns = {
+        t: np.array(data["truth"]["2_scott_0_2_2"][t], dtype=np.float64)
+        for t in ("gesture", "face")
+    }
+    columns[task][frame, 3] = value
+    columns[task][frame + 5, 0] = value
+    write_frames(path, columns, {"clip": "2_scott_0_2_2"})
+    with pytest.raises(BadInputError) as err:
+        _run(data, samples=folder)
+    message = str(err.value)
+    assert str(path) in message and f"'{task}'" in message
+    assert f"frame {frame} " in message and "NaN or inf" in message
 
 
 def test_missing_sample_names_the_clip(data):
@@ -324,6 +359,21 @@ def test_cli_on_face_only_samples(data, capsys):
         "jaw_open_r_clip_mean",
     }
     assert record["metric_models"]["motion_ae"] is None
+    assert record["wind"]["seeds"] == [0, 1] and len(record["wind"]["scores"]) == 2
     bad = [*argv[:-1], json.dumps({"wind_repeat": 2})]
     assert run_stage(main, build_parser(), bad) == 1
     assert "wind_repeat" in capsys.readouterr().err
+    # A NaN in a sample: one line naming the file, the stream and the frame; no file written.
+    broken = _samples(data, "cli_broken", 0.05, tasks=("face",))
+    face = np.array(data["truth"]["4_lawrence_0_1_1"]["face"], dtype=np.float64)
+    face[11, 2] = np.nan
+    write_frames(broken / "4_lawrence_0_1_1.parquet", {"face": face}, {"clip": "4_lawrence_0_1_1"})
+    out.unlink()
+    nan_argv = [*argv]
+    nan_argv[1] = str(broken)
+    assert run_stage(main, build_parser(), nan_argv) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1 and "4_lawrence_0_1_1.parquet" in lines[0]
+    assert "'face'" in lines[0] and "frame 11 " in lines[0] and "Traceback" not in err
+    assert not out.exists()

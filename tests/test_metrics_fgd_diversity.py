@@ -66,3 +66,46 @@ def test_l1div_by_hand():
     acc.update(square + 7.0)
     acc.update(np.zeros((10, 2)))
     assert acc.compute() == pytest.approx(2.0 * 20 / 30)
+
+
+def test_l1div_beat_form_by_hand():
+    """BEAT's test form: 15 fps (every 2nd frame of 30), windows of 34 every 10, deviations
+    from the mean of the clip's stacked windows, accumulated over clips."""
+    # At 15 fps: 10 zeros, 34 ones, then a tail of 5 frames no window reaches.
+    slow = np.concatenate([np.zeros(10), np.ones(34), np.full(5, 50.0)])
+    x = np.full((2 * len(slow), 1), 100.0)  # odd frames are dropped by the decimation
+    x[::2, 0] = slow
+    # 2 windows (starts 0 and 10): 10 zeros + 24 ones, then 34 ones -> 68 rows, 58 ones.
+    mean = 58 / 68
+    expected = (10 * mean + 58 * (1 - mean)) / 68
+    assert l1div([x], compat="beat", fps=30) == pytest.approx(expected, rel=1e-12)
+    # The same clip given at 15 fps, and pooled with a second clip: sums and rows add up.
+    acc = L1Div("beat")
+    acc.update(slow[:, None], fps=15)
+    acc.update(np.tile([[0.0], [2.0]], (17, 1)), fps=15)  # 34 frames, 1 window, |dev| = 1
+    assert acc.frames == 68 + 34
+    assert acc.compute() == pytest.approx((expected * 68 + 34) / 102, rel=1e-12)
+    acc.update(np.zeros((33, 1)), fps=15)  # shorter than one window: nothing, counted
+    assert acc.skipped == 1 and acc.frames == 102
+    with pytest.raises(ValueError, match="whole multiple"):
+        L1Div("beat").update(x, fps=25)
+    with pytest.raises(ValueError, match="fps"):
+        L1Div("beat").update(x)
+
+
+def test_metrics_refuse_nan_and_inf_naming_the_frame():
+    from adm.metrics import SRGR, BeatAlign
+    from adm.metrics.finite import NonFiniteError
+
+    x = np.zeros((40, 141))
+    x[17, 5] = np.nan
+    x[20, 0] = np.inf
+    with pytest.raises(NonFiniteError, match="frame 17 .*column\\(s\\) 5\\)"):
+        L1Div().update(x)
+    with pytest.raises(NonFiniteError, match="frame 17"):
+        SRGR().update(x, np.zeros((40, 141)), np.ones(40))
+    with pytest.raises(NonFiniteError, match="frame 17"):
+        BeatAlign().update(None, 16000, x, 30.0, key="clip")
+    model = MotionAutoencoder(dim=141, length=34)
+    with pytest.raises(NonFiniteError, match="frame 17"):
+        model.encode_sequence(x, 10)

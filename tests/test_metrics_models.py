@@ -54,13 +54,45 @@ def test_motion_encoder_shapes_follow_metrics_md(length):
         MotionAutoencoder(length=34).encode(np.zeros((2, 30, 141)))
 
 
-def test_face_vae_shapes_and_tanh_range():
-    model = FaceVAE(channels=51, length=60)
-    assert model.encoder.mlp[0].in_features == ((60 - 8) // 2 + 1 - 2) * 32
-    assert model.encode_mu(np.zeros((2, 60, 51))).shape == (2, 64)
-    recon, mu, logvar = model.train()(torch.rand(4, 60, 51) * 50)
-    assert recon.shape == (4, 60, 51) and mu.shape == logvar.shape == (4, 64)
-    assert recon.abs().max() <= 1.0
+def _layers(module, kind):
+    return [m for m in module.modules() if type(m) is kind]
+
+
+@pytest.mark.parametrize("channels", [51, 7])
+def test_face_vae_is_saids_current_bcvae(channels):
+    """metrics.md: conv widths 32/64/64/32 whatever C, MLP 256/128/64 with slope 0.01 (conv
+    slope 0.2), fc_mu/fc_logvar 64->64, and SAiD's own decoder."""
+    length = 60
+    model = FaceVAE(channels=channels, length=length)
+    enc, dec = model.encoder, model.decoder
+    convs = _layers(enc.conv, torch.nn.Conv1d)
+    assert [(c.in_channels, c.out_channels, c.kernel_size[0], c.stride[0]) for c in convs] == [
+        (channels, 32, 3, 1), (32, 64, 3, 1), (64, 64, 4, 2), (64, 32, 3, 1),
+    ]  # fmt: skip
+    assert [m.negative_slope for m in _layers(enc.conv, torch.nn.LeakyReLU)] == [0.2] * 3
+    linears = _layers(enc.mlp, torch.nn.Linear)
+    assert [(m.in_features, m.out_features) for m in linears] == [
+        (((length - 8) // 2 + 1 - 2) * 32, 256), (256, 128), (128, 64),
+    ]  # fmt: skip
+    assert [m.negative_slope for m in _layers(enc.mlp, torch.nn.LeakyReLU)] == [0.01] * 2
+    assert (enc.fc_mu.in_features, enc.fc_mu.out_features) == (64, 64)
+    assert (enc.fc_logvar.in_features, enc.fc_logvar.out_features) == (64, 64)
+    # Decoder: Linear(64->2L) BN LReLU(0.01), Linear(2L->4L), unflatten (4, L),
+    # ConvT(4->32) BN LReLU(0.2), ConvT(32->32) BN LReLU(0.2), Conv(32->32), Conv(32->C),
+    # ReLU, Tanh.
+    assert [(m.in_features, m.out_features) for m in _layers(dec.mlp, torch.nn.Linear)] == [
+        (64, 2 * length), (2 * length, 4 * length),
+    ]  # fmt: skip
+    assert [type(m).__name__ for m in dec.conv] == [
+        "ConvTranspose1d", "BatchNorm1d", "LeakyReLU", "ConvTranspose1d", "BatchNorm1d",
+        "LeakyReLU", "Conv1d", "Conv1d", "ReLU", "Tanh",
+    ]  # fmt: skip
+    channels_out = [(m.in_channels, m.out_channels) for m in dec.conv if hasattr(m, "in_channels")]
+    assert channels_out == [(4, 32), (32, 32), (32, 32), (32, channels)]
+    assert model.encode_mu(np.zeros((2, length, channels))).shape == (2, 64)
+    recon, mu, logvar = model.train()(torch.rand(4, length, channels) * 50)
+    assert recon.shape == (4, length, channels) and mu.shape == logvar.shape == (4, 64)
+    assert recon.min() >= 0.0 and recon.max() < 1.0  # ReLU then Tanh
 
 
 def test_beat_mlp_quirk_makes_the_mlp_affine():

@@ -54,17 +54,21 @@ def test_transport_lp_respects_its_constraints():
 def test_wind_is_near_zero_for_the_same_distribution_and_grows_with_a_shift():
     rng = np.random.default_rng(2)
     gt = clusters(rng)
-    same, same_std = wind(gt, gt, components=3, repeats=3)
-    resampled, _ = wind(clusters(rng), gt, components=3, repeats=3)
-    shifted, _ = wind(clusters(rng, shift=1.0), gt, components=3, repeats=3)
-    far, _ = wind(clusters(rng, shift=3.0), gt, components=3, repeats=3)
+    result = wind(gt, gt, components=3, repeats=3)
+    same, same_std = result.mean, result.std
+    resampled = wind(clusters(rng), gt, components=3, repeats=3).mean
+    shifted = wind(clusters(rng, shift=1.0), gt, components=3, repeats=3).mean
+    far = wind(clusters(rng, shift=3.0), gt, components=3, repeats=3).mean
     assert abs(same) < 1e-9 and same_std < 1e-9
     assert resampled < 0.1
     # Each component moves by |(1, 1, 1, 1)| = 2, a Fréchet distance of 4 (9 s^2 for shift 3).
     assert shifted == pytest.approx(4.0, rel=0.1)
     assert far == pytest.approx(36.0, rel=0.1)
     mixtures = fit_mixtures(gt, components=3, repeats=3)
-    assert wind(gt, mixtures, components=3, repeats=3)[0] == pytest.approx(same, abs=1e-9)
+    assert wind(gt, mixtures, components=3, repeats=3).mean == pytest.approx(same, abs=1e-9)
+    # Mixtures of other seeds are refused rather than paired with the wrong repeat.
+    with pytest.raises(ValueError, match="seeds"):
+        wind(gt, fit_mixtures(gt, components=3, repeats=3, seed=1), components=3, repeats=3)
 
 
 def test_wind_reports_the_mean_and_sample_std_over_mixture_seeds():
@@ -78,10 +82,17 @@ def test_wind_reports_the_mean_and_sample_std_over_mixture_seeds():
             strict=True,
         )
     ]
-    mean, std = wind(gen, gt, components=3, repeats=4, seed=2)
-    assert mean == pytest.approx(statistics.mean(per_seed), rel=1e-12)
-    assert std == pytest.approx(statistics.stdev(per_seed), rel=1e-9)  # SAiD's ddof=1
-    assert np.isnan(wind(gen, gt, components=3, repeats=1)[1])  # one seed: no spread
+    result = wind(gen, gt, components=3, repeats=4, seed=2)
+    assert result.seeds == (2, 3, 4, 5)
+    assert list(result.scores) == pytest.approx(per_seed, rel=1e-12)
+    assert result.mean == pytest.approx(statistics.mean(per_seed), rel=1e-12)
+    assert result.std == pytest.approx(statistics.stdev(per_seed), rel=1e-9)  # SAiD's ddof=1
+    record = result.record()
+    assert record["seeds"] == [2, 3, 4, 5] and record["scores"] == list(result.scores)
+    assert [f["seed"] for f in record["generated_fits"]] == [2, 3, 4, 5]
+    assert all(f["converged"] for f in record["ground_truth_fits"])
+    one = wind(gen, gt, components=3, repeats=1)
+    assert np.isnan(one.std) and one.record()["std"] is None  # one seed: no spread
 
 
 def test_face_latents_accumulate_fd_and_wind():
@@ -95,13 +106,14 @@ def test_face_latents_accumulate_fd_and_wind():
     assert acc.gen_latents.shape == (3 * 29, 64)
     assert acc.fd() == pytest.approx(0.0, abs=1e-9)
     assert face_fd(acc.gen_latents, acc.gt_latents + 0.5) == pytest.approx(64 * 0.25)
-    mean, std = acc.wind(components=2, repeats=2)
-    assert abs(mean) < 1e-9 and std < 1e-9
+    same = acc.wind(components=2, repeats=2)
+    assert abs(same.mean) < 1e-9 and same.std < 1e-9
     # Ground-truth mixtures fitted once and passed in give the same value as refitting.
     shifted = FaceLatents(vae)
     for f in faces:
         shifted.update(np.clip(f + 0.2, 0, 1), f)
     reference = fit_mixtures(shifted.gt_latents, components=2, repeats=2)
     cold = shifted.wind(components=2, repeats=2)
-    assert cold[0] > 0
-    assert shifted.wind(components=2, repeats=2, gt_mixtures=reference) == pytest.approx(cold)
+    assert cold.mean > 0
+    warm = shifted.wind(components=2, repeats=2, gt_mixtures=reference)
+    assert warm.scores == pytest.approx(cold.scores)

@@ -17,8 +17,11 @@ from adm.tables.inputs import read_metrics_file
 from adm.tables.summary import measured_cell, summarize, wind_cell
 
 METHOD_MD = Path(__file__).resolve().parents[1].parent / "shared/design/method.md"
-GESTURE = {"fgd": 2.0, "diversity": 10.0, "l1div": 1.0, "beat_align": 0.5,
-           "beat_align_corrected": 0.6, "srgr": 0.2}  # fmt: skip
+TRUTH = {"diversity_ground_truth": 12.0, "l1div_ground_truth": 1.5,
+         "l1div_beat_ground_truth": 800.0, "beat_align_ground_truth": 0.55,
+         "beat_align_corrected_ground_truth": 0.65, "srgr_ground_truth": 0.9}  # fmt: skip
+GESTURE = {"fgd": 2.0, "diversity": 10.0, "l1div": 1.0, "l1div_beat": 700.0, "beat_align": 0.5,
+           "beat_align_corrected": 0.6, "srgr": 0.2, **TRUTH}  # fmt: skip
 FACE = {"fd": 3.0, "wind": 4.0, "wind_std": 0.5, "jaw_open_r": 0.7, "jaw_open_r_clip_mean": 0.6}
 CTX = TableContext(data_source="synth", scale="bundled", feature_layout="without WavLM",
                    sampler="DDIM-50")  # fmt: skip
@@ -39,9 +42,19 @@ def _write(folder: Path, variant: str, seed: int | None, metrics: dict, **extra)
     return path
 
 
+def _wind(scores: list[float]) -> dict:
+    return {"wind": {"seeds": list(range(len(scores))), "scores": scores}}
+
+
 def _files(tmp_path: Path) -> list:
     paths = [
-        _write(tmp_path, "full", s, {**GESTURE, **FACE, "fgd": float(s + 1), "fd": 3.0 + s})
+        _write(
+            tmp_path,
+            "full",
+            s,
+            {**GESTURE, **FACE, "fgd": float(s + 1), "fd": 3.0 + s},
+            **_wind([3.0 + s, 4.0, 5.0 + s]),
+        )
         for s in range(3)
     ]
     paths += [_write(tmp_path, "no_uwp", 0, {**GESTURE, **FACE})]
@@ -86,6 +99,39 @@ def test_table1_our_row_beside_the_paper(tmp_path):
         assert row["FGD (paper)"] == paper.TABLE1[method]["fgd"]
     floor = _row(table, "mean pose (floor)")
     assert floor["FGD (paper)"] == "-" and floor["Diversity (ours)"] == "10"
+    assert ours["L1Div (ours)"] == "1 ± 0" and ours["L1Div BEAT form (ours)"] == "700 ± 0"
+
+
+def test_tables_1_to_3_end_with_the_ground_truth(tmp_path):
+    files = _files(tmp_path)
+    truth = _row(table1(files, CTX), "ground truth (test set)")
+    assert truth["Diversity (ours)"] == "12" and truth["SRGR (ours)"] == "0.9"
+    assert truth["BeatAlign (ours)"] == "0.55" and truth["BeatAlign corrected (ours)"] == "0.65"
+    assert truth["L1Div (ours)"] == "1.5" and truth["L1Div BEAT form (ours)"] == "800"
+    assert truth["FGD (ours)"] == "0 (by definition)"
+    assert truth["FGD (paper)"] == "-" and truth["seeds"] == "-"
+    face = _row(table2(files, CTX), "ground truth (test set)")
+    assert face["FD (ours, raw)"] == face["WInD (ours, raw)"] == "0 (by definition)"
+    assert face["jawOpen r (ours)"] == "1 (by definition)"
+    ablation = _row(table3(files, CTX), "ground truth (test set)")
+    assert ablation["FD (ours)"] == ablation["WInD (ours)"] == "0 (by definition)"
+    assert ablation["FGD (ours)"] == "0 (by definition)"
+    assert ablation["Diversity (ours)"] == "12" and ablation["BeatAlign (ours)"] == "0.55"
+    assert ablation["L1Div BEAT form (ours)"] == "800"
+    for table in (table1(files, CTX), table2(files, CTX), table3(files, CTX)):
+        assert table.rows[-1][0] == "ground truth (test set)"
+        assert any("by definition" in note for note in table.notes)
+
+
+def test_ground_truth_values_from_another_reference_are_refused(tmp_path):
+    files = _files(tmp_path)
+    other = _write(tmp_path, "no_uwp", 1, {**GESTURE, "diversity_ground_truth": 11.0})
+    with pytest.raises(BadInputError, match="diversity_ground_truth.*different test-set"):
+        table1([*files, read_metrics_file(other)], CTX)
+    # Files without ground-truth values (older runs) say so rather than inventing them.
+    bare = _write(tmp_path, "full", 9, {"fgd": 1.0, "diversity": 2.0})
+    row = _row(table1([read_metrics_file(bare)], CTX), "ground truth (test set)")
+    assert row["Diversity (ours)"] == "not recorded" and row["FGD (ours)"] == "0 (by definition)"
 
 
 def test_table2_raw_values_beside_scaled_paper_columns(tmp_path):
@@ -95,6 +141,9 @@ def test_table2_raw_values_beside_scaled_paper_columns(tmp_path):
     assert ours["FD (paper, x1e-5)"] == "9.18"
     assert ours["WInD (ours, raw)"] == "4 ± 0.5 [CI ± 0]"
     assert ours["WInD (paper, x1e-4)"] == "2.67 ± 0.327"
+    # Every repeat of every sampling seed: 3, 4, 5 / 4, 4, 6 / 5, 4, 7.
+    assert ours["WInD repeats min / median / max (ours)"] == "3 / 4 / 7"
+    assert _row(table, "mean pose (floor)")["WInD repeats min / median / max (ours)"] == "-"
     assert _row(table, "SAiD")["FD (ours, raw)"] == "not run"
     assert _row(table, "mean pose (floor)")["jawOpen r (ours)"] == "undefined"
 
@@ -105,6 +154,7 @@ def test_table3_ablation_rows(tmp_path):
     assert a2e["FGD (ours)"] == "-" and a2e["FD (ours)"] == "3"
     assert a2e["FGD (paper)"] == "-" and a2e["FD (paper, x1e-5)"] == "10.0"
     assert a2g["FD (ours)"] == "-" and a2g["SRGR (paper)"] == "0.316"
+    assert a2e["L1Div (ours)"] == "-" and a2g["L1Div BEAT form (ours)"] == "700"
     for name in ("DiffSHEG + UWP", "DiffSHEG", "MambaTalk + UWP", "MambaTalk"):
         row = _row(table, name)
         assert row["BeatAlign (ours)"] == "not run"

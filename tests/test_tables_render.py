@@ -69,14 +69,17 @@ def test_table4_beside_the_paper(tmp_path):
     table = table4(runs, TableContext(data_source="synth"), rows=2)
     rows = {r[0]: dict(zip(table.columns, r, strict=True)) for r in table.rows}
     full = rows["full model (ADM)"]
-    assert full["weights g / f (ours)"] == "0.5063 / 0.4937"
+    assert full["weights g / f (ours)"] == "0.5 / 0.5 -> 0.5063 / 0.4937"
+    # End losses 0.02 / 0.03: UWP's optimum w = (1/L) / sum(1/L) = 0.6 / 0.4.
+    assert full["1/L weights g / f at end (ours)"] == "0.6 / 0.4 (L_g / L_f = 0.667)"
     assert full["weights g / f (paper)"] == "0.5063 / 0.4937"
     assert full["start g / f x1e-3 (ours)"] == "250 / 300"
     assert full["end g / f x1e-3 (ours)"] == "20 / 30"
     assert full["drop = start - end (ours)"] == "230 / 270"
     assert full["drop (paper)"] == "239 / 284" and full["start (paper)"] == "246 / 292"
     a2e = rows["A2E only"]
-    assert a2e["weights g / f (ours)"] == "0 / 1"
+    assert a2e["weights g / f (ours)"] == "0 / 1"  # constant: one value
+    assert a2e["1/L weights g / f at end (ours)"] == "-"
     assert a2e["start g / f x1e-3 (ours)"] == "- / 300"
     assert a2e["drop = start - end (ours)"] == "- / 200"
     assert rows["A2G only"]["end g / f x1e-3 (ours)"] == "no scalars file"

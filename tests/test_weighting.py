@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from tolerance import ops_tol
 
 from adm.errors import ConfigError
+from adm.training.config import TrainConfig
+from adm.training.step import build_optimizer
 from adm.weighting import FixedWeighting, UncertaintyWeighting, build_weighting
 
 
@@ -122,3 +127,84 @@ def test_bad_use_is_refused():
         build_weighting("fixed", ["gesture", "face"], weights={"gesture": 1.0})
     with pytest.raises(ConfigError, match="face"):
         FixedWeighting({"gesture": 1.0, "face": -1.0})
+
+
+# --- the weighting adapts within a run --------------------------------------------------------
+
+CONFIG_YAML = Path(__file__).resolve().parents[1] / "config.yaml"
+
+
+def toy_two_tasks(seed: int = 0):
+    """Two linear regression tasks whose loss floors are their noise variances (0.04, 0.01):
+    the task losses a network can reach are known."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(2048, 6, generator=g)
+    y = {
+        "gesture": x @ torch.randn(6, 3, generator=g) + 0.2 * torch.randn(2048, 3, generator=g),
+        "face": x @ torch.randn(6, 3, generator=g) + 0.1 * torch.randn(2048, 3, generator=g),
+    }
+    return x, y
+
+
+def train_toy(cfg, steps: int) -> tuple[UncertaintyWeighting, dict[str, float]]:
+    """The toy's two heads and UWP trained by the trainer's own optimiser (full batch, so the
+    task losses are exact); returns the weighting and the final task losses."""
+    x, y = toy_two_tasks()
+    torch.manual_seed(0)
+    heads = torch.nn.ModuleDict({t: torch.nn.Linear(6, 3) for t in y})
+    uw = UncertaintyWeighting(["gesture", "face"])
+    opt = build_optimizer(heads, uw, cfg)
+    for _ in range(steps):
+        task = {t: ((heads[t](x) - y[t]) ** 2).mean() for t in y}
+        opt.zero_grad()
+        uw(task).backward()
+        opt.step()
+    return uw, {t: float(v.detach()) for t, v in task.items()}
+
+
+def bundled_train_config() -> TrainConfig:
+    preset = yaml.safe_load(CONFIG_YAML.read_text())["scales"]["bundled"]["train"]
+    keys = ("lr", "weighting_lr", "iterations", "batch")
+    return TrainConfig(**{k: preset[k] for k in keys})
+
+
+def test_bundled_weighting_settles_at_the_inverse_loss_ratio():
+    cfg = bundled_train_config()
+    uw, final = train_toy(cfg, cfg.iterations)
+    inverse = {t: 1.0 / final[t] for t in final}
+    expected = {t: v / sum(inverse.values()) for t, v in inverse.items()}
+    weights = uw.weights()
+    assert final["gesture"] > 2 * final["face"]  # the tasks differ: weights must move
+    for task in expected:
+        assert weights[task] == pytest.approx(expected[task], rel=0.02), (weights, expected)
+
+
+def test_at_the_networks_rate_the_weights_do_not_move():
+    """What the separate rate fixes: with one rate for everything (1e-3) the log-variances
+    move together by ~lr per step and the weights stay near 1:1 through the same run."""
+    cfg = dataclasses.replace(bundled_train_config(), weighting_lr=None)
+    uw, final = train_toy(cfg, cfg.iterations)
+    assert uw.weights()["gesture"] == pytest.approx(0.5, abs=0.1)
+    assert final["gesture"] / final["face"] > 2
+
+
+def test_the_optimiser_gives_the_weighting_its_own_group():
+    net = torch.nn.Linear(3, 3)
+    uw = UncertaintyWeighting(["gesture", "face"])
+    opt = build_optimizer(net, uw, TrainConfig(lr=1e-3, weighting_lr=0.05, weight_decay=0.1))
+    net_group, w_group = opt.param_groups
+    assert net_group["lr"] == 1e-3 and net_group["weight_decay"] == 0.1
+    assert w_group["lr"] == 0.05 and w_group["weight_decay"] == 0.0
+    assert {id(p) for p in w_group["params"]} == {id(p) for p in uw.parameters()}
+    # Unset: the network's rate (the paper's one optimiser); a fixed weighting has no group.
+    assert build_optimizer(net, uw, TrainConfig(lr=1e-3)).param_groups[1]["lr"] == 1e-3
+    fixed = build_weighting("fixed", ["gesture", "face"])
+    assert len(build_optimizer(net, fixed, TrainConfig()).param_groups) == 1
+    with pytest.raises(ConfigError, match="weighting_lr"):
+        TrainConfig(weighting_lr=0.0)
+
+
+def test_the_paper_preset_keeps_one_rate():
+    config = yaml.safe_load(CONFIG_YAML.read_text())
+    assert "weighting_lr" not in config["scales"]["paper"].get("train", {})
+    assert "weighting_lr" not in (config.get("train") or {})

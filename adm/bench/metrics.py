@@ -8,10 +8,15 @@ stride 10), diversity, L1 diversity, Beat Align, SRGR, FD and WInD (``--wind-rep
 seeds), with the evaluate stage's own code: first the test set's reference (the ground-truth
 half of every metric, which ``python -m adm.reference`` computes once per test set), then one
 evaluation of a generated test set against it (what ``python -m adm.evaluate`` does for each
-variant and seed). It prints each metric's wall-clock seconds, the evaluation's total (the
-figure for the 60 s target), the reference's time and their sum (a cold evaluation). CPU
-seconds count every thread of the process, so on a busy machine they show the work apart
-from waiting.
+variant and seed, in its order: WInD's fits run while the gesture metrics run, see
+:mod:`adm.evaluation.schedule`). It prints each metric's wall-clock seconds (overlapping, so
+they add up to more than the total), the evaluation's total (the figure for the 60 s target),
+the reference's time and their sum (a cold evaluation). CPU seconds count every thread of the
+process, so on a busy machine they show the work apart from waiting. Last (unless
+``--no-sklearn``), WInD's generated-side fits are timed back to back with adm's EM and with
+scikit-learn's own ``GaussianMixture`` on the same latents: wall and CPU seconds, their
+ratios (measured in one run, so a shared machine's load affects both alike) and the largest
+relative difference of a repeat's score.
 
 Defaults at 30 fps: FGD windows of 68 frames (the 2.27 s of BEAT's 34 frames at 15 fps) and
 face-VAE windows of 60 frames (the 2 s of SAiD's 120 frames at 60 fps). The numbers the metrics
@@ -36,7 +41,9 @@ from adm.evaluation.face import FaceEvaluator
 from adm.evaluation.gesture import GestureEvaluator
 from adm.evaluation.inputs import TestClip
 from adm.evaluation.reference import ReferenceBuilder
-from adm.metrics import FaceVAE, MotionAutoencoder
+from adm.evaluation.schedule import run_evaluators
+from adm.metrics import FaceVAE, MotionAutoencoder, wind
+from adm.metrics.gmm import default_workers
 from adm.rotations import axis_angle_to_euler
 
 AUDIO_SR = 16000
@@ -103,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wind-repeats", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument(
+        "--no-sklearn",
+        action="store_true",
+        help="skip the comparison of WInD's fits with scikit-learn's GaussianMixture",
+    )
     args = parser.parse_args(argv)
     threads = torch.get_num_threads()
     if args.threads:
@@ -183,13 +195,13 @@ def _run(args: argparse.Namespace) -> int:
     wall, cpu = time.perf_counter(), time.process_time()
     gesture = GestureEvaluator(motion_ae, norm, cfg, reference.gesture)
     face = FaceEvaluator(face_vae, cfg, reference.face)
-    for clip, c in zip(clips, raw, strict=True):
-        gesture.update(clip, c["gesture_gen"].astype(np.float64))
-        face.update(clip, c["face_gen"].astype(np.float64))
-    values, counts = gesture.compute()
-    face_values, face_counts = face.compute()
-    values.update(face_values)
-    counts.update(face_counts)
+
+    def pairs():
+        for clip, c in zip(clips, raw, strict=True):
+            streams = {"gesture": c["gesture_gen"], "face": c["face_gen"]}
+            yield clip, {k: v.astype(np.float64) for k, v in streams.items()}
+
+    values, counts = run_evaluators(pairs, gesture, face)
     eval_time = (time.perf_counter() - wall, time.process_time() - cpu)
 
     timing = {**gesture.timing, **face.timing}
@@ -204,6 +216,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  {'metric':<12}{'wall s':>9}  value")
     for name in ("fgd", "diversity", "l1div", "beat_align", "srgr", "fd", "wind"):
         extra = f" +- {values['wind_std']:.4g}" if name == "wind" else ""
+        if name == "l1div":
+            extra = f" (BEAT form {values['l1div_beat']:.4g})"
         # None: no value (Beat Align on clips shorter than its 10 s trim)
         value = "none" if values[name] is None else f"{values[name]:.4g}"
         print(f"  {name:<12}{timing.get(name, 0.0):>9.2f}  {value}{extra}")
@@ -214,4 +228,39 @@ def _run(args: argparse.Namespace) -> int:
     )
     cold = reference_time[0] + eval_time[0]
     print(f"cold evaluation (reference + evaluation): {cold:.2f} s wall")
+    if not args.no_sklearn:
+        _compare_sklearn(face, reference.face.mixtures, cfg)
     return 0
+
+
+def _timed_wind(latents: np.ndarray, gt_mixtures, cfg: EvalConfig, method: str):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = wind(
+        latents,
+        gt_mixtures,
+        components=cfg.wind_components,
+        repeats=cfg.wind_repeats,
+        seed=cfg.wind_seed,
+        method=method,
+    )
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _compare_sklearn(face: FaceEvaluator, gt_mixtures, cfg: EvalConfig) -> None:
+    """WInD's generated-side fits timed back to back with adm's EM and with scikit-learn's own
+    GaussianMixture (same latents, seeds and parallelism): wall and CPU seconds, their ratios,
+    and the largest relative difference of a repeat's score."""
+    latents = np.concatenate(face.latents)
+    ours, em_wall, em_cpu = _timed_wind(latents, gt_mixtures, cfg, "em")
+    theirs, sk_wall, sk_cpu = _timed_wind(latents, gt_mixtures, cfg, "scikit-learn")
+    diff = max(abs(a - b) / abs(b) for a, b in zip(ours.scores, theirs.scores, strict=True))
+    iters = [m.iterations for m in ours.generated]
+    print(
+        f"WInD fits of the generated latents ({cfg.wind_repeats} seeds, {default_workers()} "
+        f"worker(s), EM iterations {min(iters)}-{max(iters)}), timed back to back:"
+    )
+    print(f"  adm EM (wind_method em):      {em_wall:8.2f} s wall, cpu {em_cpu:8.2f} s")
+    print(f"  scikit-learn GaussianMixture: {sk_wall:8.2f} s wall, cpu {sk_cpu:8.2f} s")
+    ratio = f"{sk_wall / em_wall:8.2f} wall, {sk_cpu / em_cpu:.2f} cpu"
+    print(f"  ratio scikit-learn / adm:     {ratio}")
+    print(f"  largest relative difference of a repeat's score: {diff:.1e}")

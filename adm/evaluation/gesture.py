@@ -8,16 +8,14 @@ evaluator handles the generated side:
   generated gestures, encoded to ``mu``, pooled; Fréchet distance to the ground-truth
   features' mean and covariance.
 - **diversity**: mean pairwise distance of the generated window features, z-normalised by the
-  ground-truth features (Li et al. 2021); ``l1div``: BEAT's L1 diversity of the denormalised
-  (raw axis-angle) generated gestures. The reference's values for the ground truth itself
-  (``*_ground_truth``) are recorded beside them as what a model should approach.
-- **Beat Align**: the clip's audio beats (from the reference) against the speed minima of the
-  generated axis-angle gestures (the model's own representation; the minima do not depend on
-  the unit). Both forms are computed per clip: the configured one (``beat_align``, BEAT's
-  ``compat`` by default) and the other (``beat_align_corrected`` or ``beat_align_beat``).
-- **SRGR**: generated axis-angle converted to Euler degrees on the ground truth's (unwrapped)
-  branch (:func:`adm.metrics.srgr.gen_euler_from_axis_angle`), compared with the prepared
-  clip's ``gesture_euler`` and weighted by its ``semantic`` scores; frame-weighted over clips.
+  ground-truth features (Li et al. 2021).
+- **L1Div** (two forms), **Beat Align** (two forms) and **SRGR**: the motion-only metrics of
+  :class:`~adm.evaluation.motion_scores.MotionScores`, against the clip's audio beats (from the
+  reference), Euler angles and semantic scores.
+
+The reference's values for the ground truth itself (diversity, both L1Div forms, both Beat
+Align forms, SRGR against itself) are recorded beside ours as ``<metric>_ground_truth``: what
+real motion scores on this test set.
 """
 
 from __future__ import annotations
@@ -30,16 +28,13 @@ import numpy as np
 from adm.data.normalization import NormStats
 from adm.evaluation.config import EvalConfig
 from adm.evaluation.inputs import TestClip
+from adm.evaluation.motion_scores import MotionScores, configured
 from adm.evaluation.reference import GestureReference, encode
 from adm.metrics import (
-    SRGR,
-    BeatAlign,
-    L1Div,
     MotionAutoencoder,
     diversity_from_stats,
     feature_stats,
     frechet_from_stats,
-    gen_euler_from_axis_angle,
 )
 
 
@@ -62,51 +57,21 @@ class GestureEvaluator:
         self.cfg = cfg
         self.reference = reference
         self.features: list[np.ndarray] = []
-        self.l1div = L1Div()
-        other = None if cfg.beat_align_compat == "beat" else "beat"
-        self.other_name = "beat_align_corrected" if other is None else "beat_align_beat"
-        options = {"sigma": cfg.beat_align_sigma, "trim_seconds": cfg.beat_align_trim_seconds}
-        self.align = BeatAlign(compat=cfg.beat_align_compat, **options)
-        self.align_other = BeatAlign(compat=other, **options)
-        for acc in (self.align, self.align_other):
-            for stem, times in reference.beats["beat" if acc.compat else "corrected"].items():
-                acc.remember(stem, times)
-        self.srgr = SRGR(threshold=cfg.srgr_threshold, align_branch=cfg.srgr_align_branch)
+        self.motion = MotionScores(cfg, reference.beats)
         self.timing: dict[str, float] = defaultdict(float)
-
-    def _timed(self, name: str, fn):
-        start = time.perf_counter()
-        out = fn()
-        self.timing[name] += time.perf_counter() - start
-        return out
 
     def update(self, clip: TestClip, gesture: np.ndarray) -> None:
         """Score one clip: ``gesture [T, 141]`` generated axis-angle (radians)."""
         gen = np.asarray(gesture, dtype=np.float64)
-        stride = self.cfg.fgd_stride
+        start = time.perf_counter()
         x = self.norm.normalize("gesture", gen)
-        self.features.append(self._timed("fgd", lambda: encode(self.encoder, x, stride)))
-        self._timed("l1div", lambda: self.l1div.update(gen))
-        rate = self.cfg.audio_rate
-        # The clip's audio beats are in the reference: no audio is needed here.
-        for acc in (self.align, self.align_other):
-            self._timed("beat_align", lambda a=acc: a.update(None, rate, gen, clip.fps, clip.stem))
-        self._timed(
-            "srgr",
-            lambda: self.srgr.update(
-                gen_euler_from_axis_angle(gen, clip.gesture_euler),
-                clip.gesture_euler,
-                clip.semantic,
-            ),
-        )
-
-    @staticmethod
-    def _align_value(acc: BeatAlign) -> float | None:
-        # None when no clip kept an audio beat (all shorter than the trim, or silent).
-        return acc.compute() if acc.scores else None
+        self.features.append(encode(self.encoder, x, self.cfg.fgd_stride))
+        self.timing["fgd"] += time.perf_counter() - start
+        self.motion.update(clip, gen)
 
     def compute(self) -> tuple[dict[str, float | None], dict[str, int]]:
-        """``(metrics, counts)`` over every clip seen.
+        """``(metrics, counts)`` over every clip seen; the ground truth's own values (from the
+        reference) are recorded beside ours as ``<metric>_ground_truth``.
 
         Raises:
             TooFewWindows: fewer than 2 generated FGD windows.
@@ -118,26 +83,19 @@ class GestureEvaluator:
                 "frames; FGD and diversity need at least 2"
             )
         ref = self.reference
-
-        def fgd() -> float:
-            mean, cov = feature_stats(gen, name="generated FGD features")
-            return frechet_from_stats(mean, cov, ref.mean, ref.cov)
-
-        metrics = {
-            "fgd": self._timed("fgd", fgd),
-            "diversity": self._timed(
-                "diversity", lambda: diversity_from_stats(gen, ref.mean, ref.std)
-            ),
-            "diversity_ground_truth": ref.diversity,
-            "l1div": self.l1div.compute(),
-            "l1div_ground_truth": ref.l1div,
-            "beat_align": self._align_value(self.align),
-            self.other_name: self._align_value(self.align_other),
-            "srgr": self.srgr.compute(),
-        }
-        counts = {
-            "fgd_windows": len(gen),
-            "beat_align_scored": len(self.align.scores),
-            "beat_align_skipped": self.align.skipped,
-        }
+        start = time.perf_counter()
+        mean, cov = feature_stats(gen, name="generated FGD features")
+        fgd = frechet_from_stats(mean, cov, ref.mean, ref.cov)
+        self.timing["fgd"] += time.perf_counter() - start
+        start = time.perf_counter()
+        diversity = diversity_from_stats(gen, ref.mean, ref.std)
+        self.timing["diversity"] += time.perf_counter() - start
+        metrics: dict[str, float | None] = {"fgd": fgd, "diversity": diversity}
+        metrics.update(self.motion.values())
+        metrics["diversity_ground_truth"] = ref.diversity
+        truth = configured(ref.motion, self.cfg)
+        metrics.update({f"{k}_ground_truth": v for k, v in truth.items()})
+        for name, seconds in self.motion.timing.items():
+            self.timing[name] += seconds
+        counts = {"fgd_windows": len(gen), **self.motion.counts()}
         return metrics, counts

@@ -24,6 +24,7 @@ from adm.data.audio import load_wav
 from adm.data.face import ARKIT_NAMES
 from adm.errors import BadInputError
 from adm.io.frames import read_frames
+from adm.metrics.finite import first_non_finite
 from adm.skeleton import GESTURE_DIM
 
 TASKS = ("gesture", "face")
@@ -76,14 +77,23 @@ class GeneratedClip:
         return tuple(t for t in TASKS if t in self.streams)
 
 
-def _column(table, path: Path, name: str, width: int | None) -> np.ndarray:
+def _column(table, path: Path, name: str, width: int | None, what: str) -> np.ndarray:
+    """Column ``name`` as ``[T, width]`` float64. A NaN or inf is refused with the stream's
+    name (``what``) and its first bad frame: no metric is computed from broken motion."""
     if name not in table.columns:
         raise BadInputError(path, f"column {name!r} missing (has {sorted(table.columns)})")
     values = np.asarray(table[name], dtype=np.float64)
     if width is not None and (values.ndim != 2 or values.shape[1] != width):
         raise BadInputError(path, f"column {name!r}: expected [T, {width}], got {values.shape}")
-    if not np.isfinite(values).all():
-        raise BadInputError(path, f"column {name!r} holds non-finite values")
+    bad = first_non_finite(values)
+    if bad is not None:
+        frame, columns = bad
+        shown = ", ".join(str(c) for c in columns[:8]) + (" ..." if len(columns) > 8 else "")
+        raise BadInputError(
+            path,
+            f"{what} stream '{name}': frame {frame} (of {len(values)}) holds NaN or inf "
+            f"(dim(s) {shown}); refusing to score it",
+        )
     return values
 
 
@@ -116,9 +126,9 @@ def read_test_clip(clips_dir: str | Path, stem: str) -> TestClip:
         path=path,
         speaker=speaker,
         fps=float(fps),
-        gesture=_column(table, path, "gesture", GESTURE_DIM),
-        gesture_euler=_column(table, path, "gesture_euler", GESTURE_DIM),
-        face=_column(table, path, "face", len(ARKIT_NAMES)),
+        gesture=_column(table, path, "gesture", GESTURE_DIM, "ground-truth"),
+        gesture_euler=_column(table, path, "gesture_euler", GESTURE_DIM, "ground-truth"),
+        face=_column(table, path, "face", len(ARKIT_NAMES), "ground-truth"),
         semantic=semantic,
         face_names=tuple(meta.get("face_names") or ARKIT_NAMES),
         sources=dict(meta.get("sources") or {}),
@@ -130,14 +140,17 @@ def read_generated_clip(samples_dir: str | Path, clip: TestClip) -> GeneratedCli
 
     Raises:
         BadInputError: the sample is missing (the message names the clip and the file), holds
-            no task column, or its frame count differs from the ground truth's.
+            no task column, a stream holds NaN or inf (the message names the stream and its
+            first bad frame), or its frame count differs from the ground truth's.
     """
     path = Path(samples_dir) / f"{clip.stem}.parquet"
     if not path.is_file():
         raise BadInputError(path, f"no generated sample for test clip {clip.stem}")
     table = read_frames(path)
     streams = {
-        task: _column(table, path, task, TASK_DIMS[task]) for task in TASKS if task in table.columns
+        task: _column(table, path, task, TASK_DIMS[task], "generated")
+        for task in TASKS
+        if task in table.columns
     }
     if not streams:
         raise BadInputError(path, f"holds neither a 'gesture' nor a 'face' column ({clip.stem})")

@@ -3,8 +3,9 @@
 Every metric compares a generated test set with the same ground truth through the same metric
 models, so its ground-truth half is a property of (test clips, audio, normalisation, metric
 models, settings) and not of the method: the FGD features' mean and covariance (FGD) and
-per-dim std (diversity's z-normalisation), the diversity and L1 diversity of the ground truth
-itself, the audio beats of each clip in both Beat Align forms, the face latents' mean and
+per-dim std (diversity's z-normalisation), the audio beats of each clip in both Beat Align
+forms, the ground truth's own diversity, L1Div (both forms), Beat Align (both forms) and SRGR
+(the tables' ground-truth row), the face latents' mean and
 covariance (FD) and WInD's ten ground-truth mixtures. :class:`ReferenceBuilder` computes them
 from the clips; :class:`MetricReference` saves them to one ``.npz`` (like the reference
 statistics of FID) that every evaluation of that test set loads instead of recomputing them,
@@ -36,12 +37,12 @@ from adm.data.normalization import NormStats, load_norm_stats
 from adm.errors import BadInputError
 from adm.evaluation.config import EvalConfig
 from adm.evaluation.inputs import TestClip, clip_wav_path, load_clip_audio, read_test_clip
+from adm.evaluation.motion_scores import BEAT_FORMS, MotionScores
 from adm.io.atomic import write_bytes_atomic
 from adm.logs import progress
 from adm.metrics import (
     FaceVAE,
     GaussianMixture,
-    L1Div,
     MotionAutoencoder,
     audio_beats,
     diversity_from_stats,
@@ -51,18 +52,20 @@ from adm.metrics import (
     load_motion_autoencoder,
 )
 
-FORMAT = "adm-metric-reference/1"
-#: The two Beat Align forms whose audio beats a reference holds (``compat`` None / "beat").
-BEAT_FORMS = ("corrected", "beat")
+FORMAT = "adm-metric-reference/2"
 #: Settings that change a reference; an evaluation must use the same values.
 REFERENCE_KEYS = (
     "fgd_stride",
     "face_stride",
     "beat_align_trim_seconds",
+    "beat_align_sigma",
+    "srgr_threshold",
+    "srgr_align_branch",
     "audio_rate",
     "wind_components",
     "wind_repeats",
     "wind_seed",
+    "wind_method",
 )
 
 
@@ -78,22 +81,23 @@ def file_digest(path: str | Path) -> str:
 @dataclass
 class GestureReference:
     """Ground-truth gesture statistics: FGD feature ``mean [F]``, ``cov [F, F]``, ``std [F]``
-    (population, for diversity), the ground truth's own ``diversity`` and ``l1div``, and the
-    audio beat times of each clip (``beats[form][stem] -> [K]`` seconds)."""
+    (population, for diversity), the audio beat times of each clip (``beats[form][stem] ->
+    [K]`` seconds), and the ground truth's own scores: ``diversity`` and the motion-only
+    metrics (``motion``: :meth:`~adm.evaluation.motion_scores.MotionScores.canonical`)."""
 
     mean: np.ndarray
     cov: np.ndarray
     std: np.ndarray
     windows: int
     diversity: float
-    l1div: float
+    motion: dict[str, float | None]
     beats: dict[str, dict[str, np.ndarray]]
 
 
 @dataclass
 class FaceReference:
     """Ground-truth face statistics: latent ``mean [Z]`` and ``cov [Z, Z]`` (FD) and WInD's
-    mixtures (one per mixture seed)."""
+    mixtures (one per mixture seed, each carrying its seed)."""
 
     mean: np.ndarray
     cov: np.ndarray
@@ -121,7 +125,7 @@ class MetricReference:
         if self.gesture is not None:
             g = self.gesture
             arrays.update(gesture_mean=g.mean, gesture_cov=g.cov, gesture_std=g.std)
-            header["gesture"] = {"windows": g.windows, "diversity": g.diversity, "l1div": g.l1div}
+            header["gesture"] = {"windows": g.windows, "diversity": g.diversity, "motion": g.motion}
             for form in BEAT_FORMS:
                 times = [g.beats[form][stem] for stem in self.clips]
                 arrays[f"beats_{form}"] = np.concatenate(times) if times else np.zeros(0)
@@ -136,7 +140,8 @@ class MetricReference:
                 "windows": f.windows,
                 "mixtures": [
                     {
-                        "log_likelihood": m.log_likelihood,
+                        "seed": m.seed,
+                        "lower_bound": m.lower_bound,
                         "iterations": m.iterations,
                         "converged": m.converged,
                     }
@@ -180,13 +185,19 @@ class MetricReference:
                 arrays["gesture_std"],
                 int(header["gesture"]["windows"]),
                 float(header["gesture"]["diversity"]),
-                float(header["gesture"]["l1div"]),
+                dict(header["gesture"]["motion"]),
                 beats,
             )
         if "face" in header:
             mixtures = [
                 GaussianMixture(
-                    w, m, c, info["log_likelihood"], info["iterations"], info["converged"]
+                    w,
+                    m,
+                    c,
+                    info["lower_bound"],
+                    info["iterations"],
+                    info["converged"],
+                    info["seed"],
                 )
                 for w, m, c, info in zip(
                     arrays["mix_weights"],
@@ -332,8 +343,8 @@ class ReferenceBuilder:
         self.stems: list[str] = []
         self._fgd: list[np.ndarray] = []
         self._face: list[np.ndarray] = []
-        self._l1div = L1Div()
         self._beats: dict[str, dict[str, np.ndarray]] = {form: {} for form in BEAT_FORMS}
+        self._motion = MotionScores(cfg, self._beats)
 
     def update(self, clip: TestClip, audio: np.ndarray | None) -> None:
         """Add one ground-truth clip; ``audio [N]`` at ``cfg.audio_rate`` (gestures only)."""
@@ -343,7 +354,6 @@ class ReferenceBuilder:
                 raise ValueError(f"{clip.stem}: Beat Align's reference needs the clip's audio")
             x = self.norm.normalize("gesture", clip.gesture)
             self._fgd.append(encode(self.motion_ae, x, self.cfg.fgd_stride))
-            self._l1div.update(clip.gesture)
             for form in BEAT_FORMS:
                 self._beats[form][clip.stem] = audio_beats(
                     audio,
@@ -351,6 +361,8 @@ class ReferenceBuilder:
                     compat="beat" if form == "beat" else None,
                     trim_seconds=self.cfg.beat_align_trim_seconds,
                 )
+            # The ground truth scored as a sample: its Euler angles are its own branch.
+            self._motion.update(clip, clip.gesture, clip.gesture_euler)
         if self.face_vae is not None:
             self._face.append(encode(self.face_vae, clip.face, self.cfg.face_stride))
 
@@ -377,7 +389,7 @@ class ReferenceBuilder:
                 std,
                 len(feats),
                 diversity_from_stats(feats, feats.mean(axis=0), std),
-                self._l1div.compute(),
+                self._motion.canonical(),
                 self._beats,
             )
         if self.face_vae is not None:
@@ -394,6 +406,7 @@ class ReferenceBuilder:
                 components=self.cfg.wind_components,
                 repeats=self.cfg.wind_repeats,
                 seed=self.cfg.wind_seed,
+                method=self.cfg.wind_method,
             )
             face = FaceReference(mean, cov, len(latents), mixtures)
         return MetricReference(tuple(self.stems), gesture, face, provenance or {})

@@ -42,6 +42,7 @@ from adm.evaluation.reference import (
     file_digest,
     reference_provenance,
 )
+from adm.evaluation.schedule import run_evaluators
 from adm.logs import progress
 from adm.metrics import load_face_vae, load_motion_autoencoder
 from adm.metrics.checkpoint import read_metadata as read_metric_metadata
@@ -177,41 +178,49 @@ def evaluate(inputs: EvalInputs, cfg: EvalConfig) -> dict[str, Any]:
     frames = 0
     fps: set[float] = set()
     sources: list[tuple[str, Path, Path | None]] = []
-    for stem in progress(stems, "evaluate", total=len(stems)):
-        start = time.perf_counter()
-        clip = read_test_clip(inputs.clips_dir, stem)
-        gen = generated(clip)
+    passes = 0
+
+    def pairs():
+        """Every test clip with its sample; the first pass also checks and counts them."""
+        nonlocal frames, passes
+        passes += 1
+        for stem in progress(stems, f"evaluate (pass {passes})", total=len(stems)):
+            start = time.perf_counter()
+            clip = read_test_clip(inputs.clips_dir, stem)
+            gen = generated(clip)
+            timing["load_s"] += time.perf_counter() - start
+            if passes == 1:
+                if gen.tasks != tasks:
+                    raise BadInputError(
+                        gen.path or clip.path,
+                        f"holds tasks {list(gen.tasks)} but the other samples hold {list(tasks)}",
+                    )
+                if inputs.reference is not None:
+                    # The wav matters to gestures only (Beat Align); face-only reads none.
+                    needs_wav = motion_path is not None
+                    wav = clip_wav_path(inputs.corpus_root, clip) if needs_wav else None
+                    sources.append((stem, clip.path, wav))
+                frames += clip.num_frames
+                fps.add(clip.fps)
+            yield clip, gen.streams
+
+    def check_reference() -> None:
         if inputs.reference is not None:
-            wav = clip_wav_path(inputs.corpus_root, clip) if gesture_eval is not None else None
-            sources.append((stem, clip.path, wav))
-        timing["load_s"] += time.perf_counter() - start
-        if gen.tasks != tasks:
-            raise BadInputError(
-                gen.path or clip.path,
-                f"holds tasks {list(gen.tasks)} but the other samples hold {list(tasks)}",
-            )
-        if gesture_eval is not None:
-            gesture_eval.update(clip, gen.streams["gesture"])
-        if face_eval is not None:
-            face_eval.update(clip, gen.streams["face"])
-        frames += clip.num_frames
-        fps.add(clip.fps)
-    if inputs.reference is not None:
-        expected = reference_provenance(sources, cfg, inputs.norm, motion_path, face_path)
-        reference.check(inputs.reference, expected, tasks)
-    metrics: dict[str, Any] = {}
-    counts: dict[str, int] = {"clips": len(stems), "frames": frames}
+            expected = reference_provenance(sources, cfg, inputs.norm, motion_path, face_path)
+            reference.check(inputs.reference, expected, tasks)
+
     try:
-        for evaluator in (gesture_eval, face_eval):
-            if evaluator is not None:
-                values, numbers = evaluator.compute()
-                metrics.update(values)
-                counts.update(numbers)
-                timing.update({f"{k}_s": v for k, v in evaluator.timing.items()})
+        metrics, numbers = run_evaluators(pairs, gesture_eval, face_eval, check_reference)
     except TooFewWindows as err:
         raise BadInputError(inputs.split, str(err)) from None
+    counts: dict[str, int] = {"clips": len(stems), "frames": frames, **numbers}
+    for evaluator in (gesture_eval, face_eval):
+        if evaluator is not None:
+            timing.update({f"{k}_s": v for k, v in evaluator.timing.items()})
     timing["total_s"] = time.perf_counter() - started
     record = _record(inputs, cfg, tasks, ckpt, first_meta, metrics, counts, timing, stems, fps)
+    if face_eval is not None:
+        record["wind"] = face_eval.details["wind"]
     record["reference"] = reference_info
     return record
 
@@ -321,8 +330,11 @@ def metric_names(tasks: tuple[str, ...] | list[str], cfg: EvalConfig) -> list[st
     other = "beat_align_corrected" if cfg.beat_align_compat == "beat" else "beat_align_beat"
     names: list[str] = []
     if "gesture" in tasks:
-        names += ["fgd", "diversity", "l1div", "beat_align", other, "srgr"]
-        names += ["diversity_ground_truth", "l1div_ground_truth"]
+        names += ["fgd", "diversity", "l1div", "l1div_beat", "beat_align", other, "srgr"]
+        names += [
+            f"{name}_ground_truth"
+            for name in ("diversity", "l1div", "l1div_beat", "beat_align", other, "srgr")
+        ]
     if "face" in tasks:
         names += ["fd", "wind", "wind_std", "jaw_open_r", "jaw_open_r_clip_mean"]
     return names

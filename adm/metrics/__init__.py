@@ -33,16 +33,18 @@ from adm.metrics.diversity import (
 )
 from adm.metrics.face_distance import (
     FaceLatents,
+    WindResult,
     face_fd,
     fit_mixtures,
     transport,
     wind,
     wind_from_mixtures,
+    wind_seeds,
 )
 from adm.metrics.face_vae import FaceVAE, face_vae_losses, fit_face_vae
 from adm.metrics.fgd import FGD, fgd
 from adm.metrics.frechet import feature_stats, frechet_distance, frechet_from_stats
-from adm.metrics.gmm import GaussianMixture, fit_gmm
+from adm.metrics.gmm import DegenerateMixtureError, GaussianMixture, fit_gmm
 from adm.metrics.motion_autoencoder import (
     MotionAutoencoder,
     fit_motion_autoencoder,
@@ -56,11 +58,13 @@ __all__ = [
     "SRGR",
     "BeatAlign",
     "FaceLatents",
+    "DegenerateMixtureError",
     "FaceVAE",
     "GaussianMixture",
     "L1Div",
     "MotionAutoencoder",
     "SequenceWindows",
+    "WindResult",
     "audio_beats",
     "beat_align",
     "beat_align_score",
@@ -93,4 +97,5 @@ __all__ = [
     "transport",
     "wind",
     "wind_from_mixtures",
+    "wind_seeds",
 ]

@@ -39,6 +39,7 @@ import numpy as np
 from scipy.signal import argrelextrema
 
 from adm.jit import load_librosa
+from adm.metrics.finite import require_finite
 from adm.skeleton import GESTURE_JOINTS, WRIST_JOINTS
 
 Compat = Literal["beat"] | None
@@ -166,6 +167,7 @@ def motion_beats(
     speed curve ``[T']``. The first ``trim_seconds`` are dropped, times count from there.
     """
     speed = np.asarray(motion, dtype=np.float64)
+    require_finite(speed, "beat align motion")
     if speed.ndim != 1:
         speed = joint_speed(speed, joints=joints, joint_names=joint_names, compat=compat)
     speed = speed[int(round(trim_seconds * fps)) :]

@@ -10,7 +10,8 @@ with no padding, so ``L' = (L - 8) // 2 + 1 - 2``:
 
 - the FGD motion autoencoder of BEAT/CaMN (after Yoon et al. 2020's gesture embedding net):
   c = (300, 600, 600, 300), h = (1200, 600, 300), z = 300;
-- SAiD's blendshape VAE (BCVAE): c = (C, 64, 64, 32), h = (256, 128, 64), z = 64.
+- SAiD's blendshape VAE (BCVAE): c = (32, 64, 64, 32), h = (256, 128, 64), z = 64, MLP slope
+  0.01 (its decoder is its own: :class:`adm.metrics.face_vae.FaceDecoder`).
 
 Evaluation encodes many overlapping windows of each test sequence. Without padding, and with
 BatchNorm using its running statistics, every conv layer is translation-equivariant, so
@@ -25,6 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from adm.metrics.finite import require_finite
 
 
 def flat_length(length: int) -> int:
@@ -137,8 +140,8 @@ class WindowDecoder(nn.Module):
 
     Linear(z->h2) BN act -> Linear(h2->h1) BN act -> Linear(h1->c4 L') -> ConvT(c4->c3, k3)
     BN act -> ConvT(c3->c2, k4, s2) BN act -> ConvT(c2->c1, k3) BN act -> ConvT(c1->D, k3)
-    [-> Tanh]. The stride-2 layer gets ``output_padding = (L - 8) % 2`` so odd ``L`` come back
-    to full length. Only the training loss uses it.
+    (the FGD autoencoder's decoder). The stride-2 layer gets ``output_padding = (L - 8) % 2``
+    so odd ``L`` come back to full length. Only the training loss uses it.
     """
 
     def __init__(
@@ -149,7 +152,6 @@ class WindowDecoder(nn.Module):
         mlp: tuple[int, int, int],
         latent: int,
         slope: float = 0.2,
-        tanh: bool = False,
     ):
         super().__init__()
         check_length(length)
@@ -177,8 +179,6 @@ class WindowDecoder(nn.Module):
             nn.LeakyReLU(slope),
             nn.ConvTranspose1d(c1, out_channels, 3),
         ]
-        if tanh:
-            layers.append(nn.Tanh())
         self.conv = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -210,6 +210,7 @@ class WindowedModel(nn.Module):
         with eval_mode(self):
             xt = as_tensor(x, self._device())
             self._check(xt.shape[1:], "windows [B, L, W]")
+            self._check_finite(xt, "windows")
             return self.encoder(xt)[0]
 
     def encode_sequence(self, x: np.ndarray | torch.Tensor, stride: int) -> torch.Tensor:
@@ -219,10 +220,16 @@ class WindowedModel(nn.Module):
         with eval_mode(self):
             xt = as_tensor(x, self._device())
             self._check((self.length, xt.shape[1]), "a sequence [T, W]")
+            self._check_finite(xt, "sequence")
             return self.encoder.encode_sequence(xt, stride)
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device
+
+    def _check_finite(self, x: torch.Tensor, what: str) -> None:
+        # A NaN frame would poison every window that covers it: refuse it by name.
+        if not bool(torch.isfinite(x).all()):
+            require_finite(x.cpu().numpy(), f"{self.label} input {what}")
 
     def _check(self, shape: tuple[int, ...], what: str) -> None:
         if tuple(shape) != (self.length, self.width):

@@ -7,14 +7,31 @@
 - :func:`l1div` (BEAT/CaMN, EMAGE): per sequence ``x [T, D]`` (denormalised motion), the sum
   over frames and dims of ``|x_t,d - mean_t(x)_d|``; sums and frame counts are accumulated over
   sequences and divided, i.e. the frame-weighted mean of ``sum_d |x_t,d - mean_t(x)_d|``.
+
+  ``compat="beat"`` is the form BEAT's test code reports (the field's scale): the sequence is
+  Euler degrees of the 47 joints at 15 fps (``fps`` is decimated to 15 by keeping every k-th
+  frame, as BEAT's data are), cut into windows of 34 frames at stride 10
+  (``(T - 34) // 10 + 1`` windows, the clip's tail beyond the last window dropped); the windows'
+  frames are stacked (overlapping frames count once per window) and the deviation is taken
+  from the mean of that stack; sums and stacked-frame counts accumulate over clips. A clip
+  shorter than one window contributes nothing (counted in ``skipped``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 import numpy as np
 import torch
+
+from adm.metrics.finite import require_finite
+
+Compat = Literal["beat"] | None
+#: BEAT's test protocol for L1Div: 15 fps, windows of 34 frames every 10 frames.
+BEAT_FPS = 15.0
+BEAT_WINDOW = 34
+BEAT_STRIDE = 10
 
 
 def mean_pairwise_distance(x: np.ndarray, block: int = 1024) -> float:
@@ -71,18 +88,76 @@ def diversity_from_stats(
     return mean_pairwise_distance((f - mean) / np.maximum(std, eps))
 
 
-class L1Div:
-    """BEAT's L1 diversity accumulator: ``update(x [T, D])`` per sequence, then ``compute()``."""
+def beat_windows(
+    x: np.ndarray,
+    fps: float,
+    *,
+    target_fps: float = BEAT_FPS,
+    length: int = BEAT_WINDOW,
+    stride: int = BEAT_STRIDE,
+) -> np.ndarray:
+    """BEAT's test windows of ``x [T, D]`` at ``fps``, stacked: ``[N * length, D]``.
 
-    def __init__(self) -> None:
+    ``x`` is decimated to ``target_fps`` (every ``fps / target_fps``-th frame from frame 0;
+    the ratio must be a whole number), then ``N = (T' - length) // stride + 1`` windows start
+    every ``stride`` frames (``N = 0`` for a clip shorter than one window).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"l1div expects a sequence [T, D], got shape {x.shape}")
+    step = fps / target_fps
+    if fps <= 0 or step < 1 or abs(step - round(step)) > 1e-9:
+        raise ValueError(
+            f"l1div (BEAT form) decimates to {target_fps:g} fps by keeping every k-th frame; "
+            f"{fps:g} fps is not a whole multiple of it"
+        )
+    x = x[:: int(round(step))]
+    count = (len(x) - length) // stride + 1 if len(x) >= length else 0
+    if count == 0:
+        return np.zeros((0, x.shape[1]))
+    starts = np.arange(count) * stride
+    return x[starts[:, None] + np.arange(length)].reshape(count * length, x.shape[1])
+
+
+class L1Div:
+    """L1 diversity accumulator: ``update(x [T, D], fps)`` per sequence, then ``compute()``.
+
+    Args:
+        compat: ``None`` (whole sequences of denormalised motion, any representation) or
+            ``"beat"`` (BEAT's test form on Euler degrees; see the module docstring).
+        target_fps, length, stride: the BEAT form's decimated rate and windows.
+    """
+
+    def __init__(
+        self,
+        compat: Compat = None,
+        *,
+        target_fps: float = BEAT_FPS,
+        length: int = BEAT_WINDOW,
+        stride: int = BEAT_STRIDE,
+    ) -> None:
+        if compat not in (None, "beat"):
+            raise ValueError(f"l1div compat must be None or 'beat', got {compat!r}")
+        self.compat = compat
+        self.target_fps, self.length, self.stride = target_fps, length, stride
         self.total = 0.0
         self.frames = 0
+        self.skipped = 0
 
-    def update(self, x: np.ndarray) -> None:
+    def update(self, x: np.ndarray, fps: float | None = None) -> None:
+        """Add one sequence ``x [T, D]`` (the BEAT form needs its ``fps``)."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2:
             raise ValueError(f"l1div expects a sequence [T, D], got shape {x.shape}")
+        require_finite(x, "l1div input")
+        if self.compat == "beat":
+            if fps is None:
+                raise ValueError("l1div (BEAT form) needs the sequence's fps")
+            x = beat_windows(
+                x, fps, target_fps=self.target_fps, length=self.length, stride=self.stride
+            )
         if len(x) == 0:
+            self.skipped += 1
             return
         self.total += float(np.abs(x - x.mean(axis=0)).sum())
         self.frames += len(x)
@@ -93,9 +168,12 @@ class L1Div:
         return self.total / self.frames
 
 
-def l1div(sequences: Iterable[np.ndarray]) -> float:
-    """BEAT/EMAGE L1 diversity of denormalised sequences ``[T_i, D]`` (see module docstring)."""
-    acc = L1Div()
+def l1div(
+    sequences: Iterable[np.ndarray], *, compat: Compat = None, fps: float | None = None
+) -> float:
+    """L1 diversity of sequences ``[T_i, D]`` (see the module docstring; the BEAT form takes
+    Euler degrees and their ``fps``)."""
+    acc = L1Div(compat)
     for x in sequences:
-        acc.update(x)
+        acc.update(x, fps)
     return acc.compute()

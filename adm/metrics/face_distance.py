@@ -10,20 +10,25 @@ Latents: every window (step 1) of each sequence, encoded to the VAE's ``mu`` (64
       min sum_jk w_jk d_jk  s.t.  sum_k w_jk <= pi_gen_j,  sum_j w_jk <= pi_gt_k,
                                   sum_jk w_jk = 1,  w >= 0
 
-  with ``scipy.optimize.linprog`` (HiGHS); repeat with 10 mixture seeds and report the mean
-  and the sample standard deviation (``ddof=1``, SAiD's ``statistics.stdev``).
+  with ``scipy.optimize.linprog`` (HiGHS); repeat with mixture seeds 0..9 (repeat ``i``
+  fits both sets with seed ``i``) and report every repeat's score, their mean and the sample
+  standard deviation (``ddof=1``, SAiD's ``statistics.stdev``). The mixtures are
+  scikit-learn's ``GaussianMixture(n_components=5)`` with its defaults (:mod:`.gmm`).
 
 The paper prints FD x1e-5 and WInD x1e-4; these functions return raw values.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.optimize import linprog
 
+from adm.metrics import gmm
 from adm.metrics.face_vae import FaceVAE
 from adm.metrics.frechet import frechet_distance, frechet_from_stats
-from adm.metrics.gmm import GaussianMixture, PreparedData, fit_prepared
+from adm.metrics.gmm import GaussianMixture, Method
 
 
 def face_fd(gen_latents: np.ndarray, gt_latents: np.ndarray) -> float:
@@ -68,18 +73,69 @@ def wind_from_mixtures(gen: GaussianMixture, gt: GaussianMixture) -> float:
     return transport(cost, gen.weights, gt.weights)[0]
 
 
-def fit_mixtures(
-    x: np.ndarray, *, components: int = 5, repeats: int = 10, seed: int = 0
-) -> list[GaussianMixture]:
-    """The ``repeats`` mixtures (seeds ``seed .. seed + repeats - 1``) of one latent set.
+def wind_seeds(repeats: int = 10, seed: int = 0) -> list[int]:
+    """The mixture seeds of WInD's repeats: ``seed, seed + 1, ..., seed + repeats - 1``."""
+    if repeats < 1:
+        raise ValueError(f"WInD needs at least one repeat, got {repeats}")
+    return list(range(seed, seed + repeats))
 
-    The ground-truth mixtures do not depend on the method, so the evaluate stage may fit them
-    once and pass them to :func:`wind` for every method.
+
+def fit_mixtures(
+    x: np.ndarray,
+    *,
+    components: int = 5,
+    repeats: int = 10,
+    seed: int = 0,
+    method: Method = "em",
+) -> list[GaussianMixture]:
+    """The ``repeats`` mixtures (seeds :func:`wind_seeds`) of one latent set ``x [n, d]``.
+
+    The ground-truth mixtures do not depend on the method, so the evaluate stage fits them
+    once (the test set's reference) and passes them to :func:`wind` for every method.
     """
-    if len(x) < components:
-        raise ValueError(f"GMM needs at least {components} rows [n, d], got shape {np.shape(x)}")
-    data = PreparedData(x)  # centred float32 chunks, shared by every repeat
-    return [fit_prepared(data, components, seed=seed + r) for r in range(repeats)]
+    return gmm.fit_mixtures(x, wind_seeds(repeats, seed), components=components, method=method)
+
+
+@dataclass(frozen=True)
+class WindResult:
+    """WInD over mixture seeds: every repeat's score, their mean and sample std (``ddof=1``,
+    SAiD's ``statistics.stdev``; NaN for a single repeat), and the mixtures."""
+
+    seeds: tuple[int, ...]
+    scores: tuple[float, ...]
+    generated: tuple[GaussianMixture, ...]
+    ground_truth: tuple[GaussianMixture, ...]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.scores))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.scores, ddof=1)) if len(self.scores) > 1 else float("nan")
+
+    def record(self) -> dict:
+        """JSON-able: seeds, per-repeat scores, mean, std and each fit's convergence."""
+
+        def fits(mixtures: tuple[GaussianMixture, ...]) -> list[dict]:
+            return [
+                {
+                    "seed": m.seed,
+                    "iterations": m.iterations,
+                    "converged": m.converged,
+                    "lower_bound": m.lower_bound,
+                }
+                for m in mixtures
+            ]
+
+        return {
+            "seeds": list(self.seeds),
+            "scores": list(self.scores),
+            "mean": self.mean,
+            "std": self.std if len(self.scores) > 1 else None,
+            "generated_fits": fits(self.generated),
+            "ground_truth_fits": fits(self.ground_truth),
+        }
 
 
 def wind(
@@ -89,24 +145,25 @@ def wind(
     components: int = 5,
     repeats: int = 10,
     seed: int = 0,
-) -> tuple[float, float]:
-    """WInD ``(mean, std)`` over ``repeats`` mixture seeds for ``gen [n, d]`` vs ``gt [m, d]``.
+    method: Method = "em",
+) -> WindResult:
+    """WInD of ``gen [n, d]`` against ``gt [m, d]`` over ``repeats`` mixture seeds.
 
-    ``std`` is the sample standard deviation over the repeats (``ddof=1``, as SAiD's
-    ``statistics.stdev``); with a single repeat it is undefined (NaN).
-
-    ``gt`` may be the ground-truth mixtures from :func:`fit_mixtures` (same ``repeats``).
+    Repeat ``i`` fits both sets with seed ``seed + i`` and scores the transport between the two
+    mixtures (SAiD's protocol). ``gt`` may be the ground-truth mixtures from
+    :func:`fit_mixtures` (same seeds); they must carry those seeds.
     """
-    gen_mix = fit_mixtures(gen, components=components, repeats=repeats, seed=seed)
+    seeds = wind_seeds(repeats, seed)
+    gen_mix = fit_mixtures(gen, components=components, repeats=repeats, seed=seed, method=method)
     if isinstance(gt, list):
-        if len(gt) != repeats:
-            raise ValueError(f"{len(gt)} ground-truth mixtures for {repeats} repeats")
+        found = [m.seed for m in gt]
+        if found != seeds:
+            raise ValueError(f"ground-truth mixtures have seeds {found}, WInD uses {seeds}")
         gt_mix = gt
     else:
-        gt_mix = fit_mixtures(gt, components=components, repeats=repeats, seed=seed)
-    values = np.array([wind_from_mixtures(g, t) for g, t in zip(gen_mix, gt_mix, strict=True)])
-    std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
-    return float(values.mean()), std
+        gt_mix = fit_mixtures(gt, components=components, repeats=repeats, seed=seed, method=method)
+    scores = tuple(wind_from_mixtures(g, t) for g, t in zip(gen_mix, gt_mix, strict=True))
+    return WindResult(tuple(seeds), scores, tuple(gen_mix), tuple(gt_mix))
 
 
 class FaceLatents:
@@ -147,8 +204,16 @@ class FaceLatents:
         repeats: int = 10,
         seed: int = 0,
         gt_mixtures: list[GaussianMixture] | None = None,
-    ) -> tuple[float, float]:
+        method: Method = "em",
+    ) -> WindResult:
         """WInD of everything seen; ``gt_mixtures`` (from :func:`fit_mixtures` on
         :attr:`gt_latents` with the same settings) skips refitting the ground truth."""
         gt = self.gt_latents if gt_mixtures is None else gt_mixtures
-        return wind(self.gen_latents, gt, components=components, repeats=repeats, seed=seed)
+        return wind(
+            self.gen_latents,
+            gt,
+            components=components,
+            repeats=repeats,
+            seed=seed,
+            method=method,
+        )

@@ -1,12 +1,20 @@
 """The face feature extractor for FD and WInD: SAiD's blendshape VAE (BCVAE), 51 channels.
 
-metrics.md gives the encoder (see :mod:`adm.metrics.conv_window`): on a window of ``L``
-frames of ARKit blendshape weights ``[B, L, 51]``: Conv1d(C->C, k3), Conv1d(C->64, k3),
-Conv1d(64->64, k4, s2), Conv1d(64->32, k3), each but the last followed by BatchNorm and
-LeakyReLU(0.2); flatten; Linear(->256), Linear(256->128) with BatchNorm and LeakyReLU;
-Linear(128->64); ``fc_mu``/``fc_logvar`` (64->64). The decoder mirrors it and ends in Tanh,
-so inputs are the weights themselves in ``[0, 1]`` (not z-normalised), as SAiD trains on raw
-coefficients. SAiD uses windows of 120 frames at 60 fps; at 30 fps ``length`` is 60 or 120.
+SAiD's current BCVAE as metrics.md gives it, on windows of ``L`` frames of ARKit blendshape
+weights ``[B, L, C]`` (C = 51):
+
+- encoder (:class:`~adm.metrics.conv_window.WindowEncoder`): Conv1d(C->32, k3) BN LReLU(0.2),
+  Conv1d(32->64, k3) BN LReLU(0.2), Conv1d(64->64, k4, s2) BN LReLU(0.2), Conv1d(64->32, k3);
+  flatten; Linear(->256) BN LReLU(0.01), Linear(256->128) BN LReLU(0.01), Linear(128->64);
+  ``fc_mu``/``fc_logvar`` (64->64). The conv widths 32/64/64/32 are fixed (they do not follow
+  C); the MLP activations have PyTorch's default slope 0.01, the conv ones 0.2.
+- decoder (:class:`FaceDecoder`): Linear(64->2L) BN LReLU(0.01), Linear(2L->4L), unflatten
+  to ``[4, L]``, ConvT(4->32, k3) BN LReLU(0.2), ConvT(32->32, k3) BN LReLU(0.2),
+  Conv1d(32->32, k3), Conv1d(32->C, k3), ReLU, Tanh: the two transposed convs grow the length
+  to ``L + 4`` and the two convs bring it back to ``L``. The output lies in ``[0, 1)``, so
+  inputs are the weights themselves (not z-normalised), as SAiD trains on raw coefficients.
+
+SAiD uses windows of 120 frames at 60 fps; at 30 fps ``length`` is 60 or 120.
 
 Training is a beta-VAE (beta = 1, lr 1e-4, SAiD's AdamW): the Gaussian ELBO with SAiD's
 scaling, ``0.5 * sum((recon - x)^2) / B + beta * 0.5 * mean_B sum_z(mu^2 + e^logvar - logvar
@@ -19,16 +27,46 @@ import numpy as np
 import torch
 from torch import nn
 
-from adm.metrics.conv_window import WindowDecoder, WindowedModel, WindowEncoder
+from adm.metrics.conv_window import WindowedModel, WindowEncoder, check_length
 from adm.metrics.fitting import Progress, Windows, resolve_steps, seeded
 from adm.metrics.fitting import train_on_windows as _train
 
+CONV = (32, 64, 64, 32)
 MLP = (256, 128, 64)
 LATENT = 64
+CONV_SLOPE = 0.2
+MLP_SLOPE = 0.01  # PyTorch's default LeakyReLU slope, as SAiD writes nn.LeakyReLU()
 
 
-def _conv(channels: int) -> tuple[int, int, int, int]:
-    return (channels, 64, 64, 32)
+class FaceDecoder(nn.Module):
+    """SAiD's BCVAE decoder: latent ``[B, 64]`` -> window ``[B, L, C]`` (see the module
+    docstring). Only the training loss uses it."""
+
+    def __init__(self, channels: int, length: int, mlp_slope: float = MLP_SLOPE):
+        super().__init__()
+        self.length = length
+        self.mlp = nn.Sequential(
+            nn.Linear(LATENT, 2 * length),
+            nn.BatchNorm1d(2 * length),
+            nn.LeakyReLU(mlp_slope),
+            nn.Linear(2 * length, 4 * length),
+        )
+        self.conv = nn.Sequential(
+            nn.ConvTranspose1d(4, 32, 3),
+            nn.BatchNorm1d(32),
+            nn.LeakyReLU(CONV_SLOPE),
+            nn.ConvTranspose1d(32, 32, 3),
+            nn.BatchNorm1d(32),
+            nn.LeakyReLU(CONV_SLOPE),
+            nn.Conv1d(32, 32, 3),
+            nn.Conv1d(32, channels, 3),
+            nn.ReLU(),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """``z [B, 64]`` -> ``[B, L, C]``."""
+        return self.conv(self.mlp(z).view(-1, 4, self.length)).transpose(1, 2)
 
 
 class FaceVAE(WindowedModel):
@@ -37,20 +75,22 @@ class FaceVAE(WindowedModel):
     Args:
         channels: blendshape channels (51 ARKit weights in BEAT).
         length: window length ``L`` in frames.
-        mlp_negative_slope: LeakyReLU slope of the encoder MLP (0.2, as the convs).
+        mlp_negative_slope: LeakyReLU slope of the encoder and decoder MLPs (SAiD: 0.01).
     """
 
     kind = "face_vae"
 
-    def __init__(self, channels: int = 51, length: int = 60, mlp_negative_slope: float = 0.2):
+    def __init__(self, channels: int = 51, length: int = 60, mlp_negative_slope: float = MLP_SLOPE):
         super().__init__()
+        check_length(length)
         self.channels = self.width = channels
         self.length = length
         self.label = "face VAE"
         self.mlp_negative_slope = mlp_negative_slope
-        conv = _conv(channels)
-        self.encoder = WindowEncoder(channels, length, conv, MLP, LATENT, 0.2, mlp_negative_slope)
-        self.decoder = WindowDecoder(channels, length, conv, MLP, LATENT, tanh=True)
+        self.encoder = WindowEncoder(
+            channels, length, CONV, MLP, LATENT, CONV_SLOPE, mlp_negative_slope
+        )
+        self.decoder = FaceDecoder(channels, length, mlp_negative_slope)
 
     def config(self) -> dict:
         """Constructor arguments, stored in the checkpoint metadata."""
@@ -103,7 +143,7 @@ def fit_face_vae(
     batch: int = 128,
     lr: float = 1e-4,
     beta: float = 1.0,
-    mlp_negative_slope: float = 0.2,
+    mlp_negative_slope: float = MLP_SLOPE,
     seed: int = 0,
     device: torch.device | str = "cpu",
     progress: Progress | None = None,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from adm.metrics.finite import require_finite
 from adm.rotations import axis_angle_to_euler, euler_near
 
 
@@ -78,6 +79,9 @@ def srgr(
         )
     if len(gt) == 0:
         raise ValueError("SRGR of an empty sequence")
+    require_finite(gen, "SRGR generated Euler angles")
+    require_finite(gt, "SRGR ground-truth Euler angles")
+    require_finite(sem, "SRGR semantic scores")
     if align_branch:
         gen = euler_near(gen, gt, order)
     success = (np.abs(gen - gt).sum(axis=-1) < threshold).astype(np.float64)  # [T, J]

@@ -1,8 +1,10 @@
 """Table 4: training dynamics from the training scalars (``scalars.csv``) of each variant.
 
-Per variant: the normalised task weights (gesture / face) at the end of training (the last
-logged row: learned for UWP, fixed otherwise), the loss of each task at the start and at the
-end, and the drop, start - end. "start" is the mean of the first ``k`` logged rows, "end" the
+Per variant: the normalised task weights (gesture / face) at the first and at the last logged
+row (learned for UWP, fixed otherwise), the weights the end losses predict for UWP (its
+optimum is ``sigma_k^2 = L_k``, i.e. ``w_k = (1 / L_k) / sum_j (1 / L_j)``) and the ratio of
+the end losses, the loss of each task at the start and at the end, and the drop,
+start - end. "start" is the mean of the first ``k`` logged rows, "end" the
 mean of the last ``k`` (``k = min(rows, half the rows)``, at least 1, so the two never share a
 row); each row's loss is itself the mean over the steps since the previous row. Losses are
 printed x1e-3 as the paper prints them (normalised motion units). A task the variant does
@@ -32,6 +34,7 @@ class Dynamics:
 
     variant: str
     weights: dict[str, float | None]
+    first_weights: dict[str, float | None]
     start: dict[str, float | None]
     end: dict[str, float | None]
     rows_averaged: int
@@ -41,6 +44,21 @@ class Dynamics:
     def drop(self, task: str) -> float | None:
         s, e = self.start[task], self.end[task]
         return None if s is None or e is None else s - e
+
+    def inverse_loss_weights(self) -> dict[str, float] | None:
+        """``w_k = (1 / L_k) / sum_j (1 / L_j)`` of the end losses (UWP's optimum); None unless
+        every task was trained with a positive end loss."""
+        ends = [self.end[t] for t in TASKS]
+        if any(e is None or e <= 0 for e in ends):
+            return None
+        inverse = {t: 1.0 / self.end[t] for t in TASKS}  # type: ignore[operator]
+        total = sum(inverse.values())
+        return {t: v / total for t, v in inverse.items()}
+
+    def loss_ratio(self) -> float | None:
+        """End loss of gesture over face (None unless both tasks were trained)."""
+        g, f = self.end["gesture"], self.end["face"]
+        return None if g is None or f is None or f <= 0 else g / f
 
 
 def _mean(rows: list[dict], column: str) -> float | None:
@@ -58,6 +76,7 @@ def dynamics(run: ScalarRows, rows: int) -> Dynamics:
     return Dynamics(
         variant=run.variant,
         weights={t: final.get(f"weight_{t}") for t in TASKS},
+        first_weights={t: run.rows[0].get(f"weight_{t}") for t in TASKS},
         start={t: _mean(first, f"loss_{t}") for t in TASKS},
         end={t: _mean(last, f"loss_{t}") for t in TASKS},
         rows_averaged=k,
@@ -71,8 +90,23 @@ def _pair(values: dict[str, float | None], scale: float = 1.0) -> str:
     return " / ".join(cells)
 
 
+def _weight_pair(weights: dict[str, float | None]) -> str:
+    return " / ".join(NOT_GENERATED if weights[t] is None else fmt(weights[t]) for t in TASKS)
+
+
 def _weights(d: Dynamics) -> str:
-    return " / ".join(NOT_GENERATED if d.weights[t] is None else fmt(d.weights[t]) for t in TASKS)
+    """``first -> last`` when the weights moved, else the (constant) weights."""
+    last = _weight_pair(d.weights)
+    first = _weight_pair(d.first_weights)
+    return last if first == last else f"{first} -> {last}"
+
+
+def _predicted(d: Dynamics) -> str:
+    weights = d.inverse_loss_weights()
+    if weights is None:
+        return NOT_GENERATED
+    ratio = d.loss_ratio()
+    return f"{_weight_pair(weights)} (L_g / L_f = {fmt(ratio, 3)})"
 
 
 def table4(runs: list[ScalarRows], ctx: TableContext, rows: int, files: list[MetricsFile] = ()):
@@ -88,6 +122,7 @@ def table4(runs: list[ScalarRows], ctx: TableContext, rows: int, files: list[Met
         "configuration",
         "weights g / f (ours)",
         "weights g / f (paper)",
+        "1/L weights g / f at end (ours)",
         "start g / f x1e-3 (ours)",
         "start (paper)",
         "end g / f x1e-3 (ours)",
@@ -103,11 +138,14 @@ def table4(runs: list[ScalarRows], ctx: TableContext, rows: int, files: list[Met
         d = summaries.get(name)
         if d is None:
             ours = [NO_FILE] * 4
+            predicted = NO_FILE
         else:
             drop = {t: d.drop(t) for t in TASKS}
             ours = [_weights(d), _pair(d.start, scale), _pair(d.end, scale), _pair(drop, scale)]
+            predicted = _predicted(d)
         label = paper.VARIANT_LABELS.get(name, name)
-        table_rows.append([label] + [c for pair in zip(ours, theirs, strict=True) for c in pair])
+        cells = [c for pair in zip(ours, theirs, strict=True) for c in pair]
+        table_rows.append([label, *cells[:2], predicted, *cells[2:]])
     spans = [
         f"{d.variant}: start = steps {d.start_steps[0]}-{d.start_steps[1]}, end = steps "
         f"{d.end_steps[0]}-{d.end_steps[1]} ({d.rows_averaged} row(s) each)"
@@ -117,8 +155,12 @@ def table4(runs: list[ScalarRows], ctx: TableContext, rows: int, files: list[Met
         "Losses are per-task Huber losses on normalised motion, printed x1e-3 as the paper. "
         f"start / end = mean of the first / last {rows} logged rows (fewer for short runs, "
         "never overlapping): " + "; ".join(spans) + ".",
-        "weights: normalised task weights at the last logged step (learned with UWP, fixed "
-        "otherwise). '-': task not trained (the paper prints 0).",
+        "weights: normalised task weights at the first -> last logged step (learned with UWP, "
+        "fixed otherwise; one value when they did not move). '-': task not trained (the paper "
+        "prints 0).",
+        "1/L weights: the weights UWP converges to for the end losses, w_k = (1/L_k) / "
+        "sum_j (1/L_j) (its optimum is sigma_k^2 = L_k), with the ratio of the end losses; "
+        "learned weights near them have settled. A fixed weighting is not pulled towards them.",
         "drop (ours) = start - end. The paper's columns are printed as given; its drop column "
         "does not always equal its start - end.",
     ]

@@ -86,6 +86,16 @@ def wind_cell(means: Sequence[float | None] | None, stds: Sequence[float | None]
     return text
 
 
+def wind_repeats_cell(scores: Sequence[float] | None) -> str:
+    """``min / median / max`` of WInD's single-repeat scores (pooled over sampling seeds)."""
+    if scores is None:
+        return NOT_GENERATED
+    x = np.asarray(scores, dtype=np.float64)
+    if len(x) == 0 or not np.isfinite(x).all():
+        return UNDEFINED
+    return " / ".join(fmt(float(v), 3) for v in (x.min(), np.median(x), x.max()))
+
+
 def paper_cell(value: str | None, std: str | None = None) -> str:
     """A paper value as printed (``-`` for the paper's dash), with ``± std`` when given."""
     if value is None:

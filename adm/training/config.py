@@ -48,6 +48,11 @@ class TrainConfig:
         batch: global batch size; under ``torchrun`` each of K processes takes ``batch / K``.
         iterations: optimiser steps in total.
         lr, weight_decay, betas: AdamW; the loss-weighting parameters never get weight decay.
+        weighting_lr: learning rate of the loss-weighting parameters (UWP's ``s_k``), their own
+            AdamW parameter group; ``None`` uses ``lr`` (one rate for everything, the paper's
+            setting). Adam moves every ``s_k`` by about this much per step, so the learned
+            weights settle at ``w_k ~ 1 / L_k`` only after roughly ``|log L_k| / weighting_lr``
+            steps: a short run needs a larger rate than the network's.
         grad_clip: max global L2 norm of the denoiser's gradients (0 = no clipping); the
             weighting parameters are not clipped.
         ema_decay: EMA decay d; step t uses ``min(d, (1 + t) / (10 + t))`` so that short runs
@@ -71,6 +76,7 @@ class TrainConfig:
     batch: int = 200
     iterations: int = 180_000
     lr: float = 3e-5
+    weighting_lr: float | None = None
     weight_decay: float = 0.0
     betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float = 1.0
@@ -106,6 +112,8 @@ class TrainConfig:
                 raise ConfigError(f"{where}.{name}: must be >= 0, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ConfigError(f"{where}.lr: must be positive, got {self.lr}")
+        if self.weighting_lr is not None and not self.weighting_lr > 0:
+            raise ConfigError(f"{where}.weighting_lr: must be positive, got {self.weighting_lr}")
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
             raise ConfigError(f"{where}.betas: expected two numbers in [0, 1), got {self.betas}")
         if not 0.0 <= self.ema_decay < 1.0:

@@ -3,8 +3,9 @@
 Algorithm 1 of DDPM (Ho et al. 2020) with the x0 target of MDM / DiffuseStyleGesture+: draw
 ``t ~ U{0..T-1}`` and ``eps ~ N(0, I)``, form ``x_t`` with ``training_targets``, predict
 ``x0_hat = model(x_t, t, cond)``, take the masked Huber loss per task and combine the tasks with
-the weighting module (UWP: Kendall et al. 2018). AdamW updates the network and the weighting
-parameters together (no weight decay on the latter); the EMA copy follows each step.
+the weighting module (UWP: Kendall et al. 2018). One AdamW updates the network and the
+weighting parameters, the latter in their own parameter group (no weight decay, learning rate
+``train.weighting_lr``, by default the network's); the EMA copy follows each step.
 
 Data parallelism: ``t`` and ``eps`` are drawn for the GLOBAL batch from a generator seeded alike
 on every rank, and rank r keeps rows ``r, r + K, ...``, the rows its sampler shard holds (see
@@ -67,6 +68,25 @@ class LossModule(nn.Module):
         return self.weighting(losses), losses
 
 
+def build_optimizer(
+    denoiser: nn.Module, weighting: LossWeighting, cfg: TrainConfig, fused: bool = False
+) -> torch.optim.AdamW:
+    """AdamW over two parameter groups: the network (``cfg.lr``, ``cfg.weight_decay``) and the
+    loss weighting's parameters, if any (``cfg.weighting_lr`` or ``cfg.lr``, no decay).
+
+    The weighting gets its own rate because Adam moves each log-variance ``s_k`` by about the
+    rate per step whatever the loss scale: at the network's rate the ``s_k`` of a short run
+    move together and the weights stay near 1:1 (see :attr:`TrainConfig.weighting_lr`).
+    """
+    groups = [{"params": list(denoiser.parameters()), "weight_decay": cfg.weight_decay}]
+    weighting_params = list(weighting.parameters())
+    if weighting_params:
+        lr = cfg.lr if cfg.weighting_lr is None else cfg.weighting_lr
+        groups.append({"params": weighting_params, "weight_decay": 0.0, "lr": lr})
+    extra = {"fused": True} if fused else {}
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), **extra)
+
+
 class Trainer:
     """Optimiser, EMA and the noise generator around a denoiser and its loss weighting.
 
@@ -106,13 +126,7 @@ class Trainer:
         if cfg.compile and cuda:
             wrapped = torch.compile(wrapped)
         self.wrapped = wrapped
-        groups = [{"params": list(self.denoiser.parameters()), "weight_decay": cfg.weight_decay}]
-        weighting_params = list(self.weighting.parameters())
-        if weighting_params:
-            groups.append({"params": weighting_params, "weight_decay": 0.0})
-        self.optimizer = torch.optim.AdamW(
-            groups, lr=cfg.lr, betas=tuple(cfg.betas), **({"fused": True} if cuda else {})
-        )
+        self.optimizer = build_optimizer(self.denoiser, self.weighting, cfg, fused=cuda)
         # Same seed on every rank: each draws the global batch's t/eps and keeps its rows.
         self.noise = torch.Generator(device=device)
         self.noise.manual_seed(cfg.seed)
