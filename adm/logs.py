@@ -14,11 +14,27 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A stream handler bound to whatever ``sys.stderr`` is when a record is written.
+
+    A command run twice in one process (a notebook, a test capturing its output) would
+    otherwise keep writing to the first run's stderr, which may be closed by then.
+    """
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass  # always the current sys.stderr
+
+
 def setup_logging(level: int = logging.INFO) -> logging.Logger:
     """Configure the ``adm`` logger to print ``time level name: message`` lines to stderr."""
     logger = logging.getLogger("adm")
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
         )
