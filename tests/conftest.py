@@ -35,3 +35,19 @@ def beat_bvh_path() -> Path:
 def beat_wav_path() -> Path:
     """``2_scott_0_3_3.wav``: 16 kHz mono 24-bit PCM, 68.0 s."""
     return _beat_file("2_scott_0_3_3.wav")
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Run a module's tests on one torch intra-op thread, restoring the count afterwards.
+
+    The tests' models are tiny: they gain nothing from threads, and on a machine shared by
+    several jobs OpenMP threads waiting on each other make every call many times slower.
+    Modules use it with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -21,9 +21,11 @@ from adm.metrics.checkpoint import read_metadata
 TRAIN = {"2_scott_0_9_9": 60, "2_scott_0_10_10": 50}
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Path:
-    torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("fit")
     (root / "clips").mkdir()
     rng = np.random.default_rng(0)

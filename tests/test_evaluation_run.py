@@ -74,9 +74,11 @@ def _write_clip(folder: Path, corpus: Path, stem: str, frames: int, seed: int) -
     return {"gesture": gesture, "face": face, "semantic": semantic}
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict:
-    torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("eval")
     clips, corpus = root / "clips", root / "corpus" / "synth"
     clips.mkdir()

@@ -7,14 +7,7 @@ from scipy.spatial.distance import pdist
 
 from adm.metrics import FGD, L1Div, MotionAutoencoder, diversity, l1div, mean_pairwise_distance
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models; a single thread avoids thread-pool stalls on shared cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_fgd_is_zero_against_itself_and_grows_with_a_shift():

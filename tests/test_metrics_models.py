@@ -19,14 +19,7 @@ from adm.metrics import (
 )
 from adm.metrics.motion_autoencoder import motion_autoencoder_loss
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These models are tiny; a single thread avoids thread-pool stalls on shared cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def randomise_batchnorm(model, seed=0):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tiny import TINY_DENOISER
 
 from adm.diffusion import make_diffusion
 from adm.models import build_denoiser
@@ -11,20 +12,16 @@ from adm.sampling.chain import clip_generator, sample_chain
 
 W, S, DX = 24, 6, 192
 TINY = {
-    "latent": 32, "cond_dim": 16, "id_dim": 32, "time_dim": 32, "local_heads": 2, "heads": 2,
-    "ff": 64, "layers": 1, "window": W, "seed_frames": S, "audio_dim": 7, "text_dim": 5,
-    "decoder_hidden": 0, "local_window": 6, "num_speakers": 3,
-}  # fmt: skip
+    **TINY_DENOISER,
+    "window": W,
+    "seed_frames": S,
+    "audio_dim": 7,
+    "text_dim": 5,
+    "num_speakers": 3,
+}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models gain nothing from threads, and on a busy machine OpenMP threads waiting on
-    # each other make every call many times slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _cond(batch: int, seed: int = 0) -> dict[str, torch.Tensor]:
