@@ -15,8 +15,7 @@ from adm.errors import ConfigError
 from adm.evaluation.config import FIT_DEFAULTS, FitConfig
 from adm.fit_metric_model import build_parser, main
 from adm.io.frames import write_frames
-from adm.metrics import load_face_vae, load_motion_autoencoder
-from adm.metrics.checkpoint import read_metadata
+from adm.metrics.checkpoint import load_face_vae, load_motion_autoencoder, read_metadata
 
 TRAIN = {"2_scott_0_9_9": 60, "2_scott_0_10_10": 50}
 

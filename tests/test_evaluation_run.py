@@ -18,7 +18,9 @@ from adm.errors import BadInputError, ConfigError
 from adm.evaluation import EvalConfig, EvalInputs, evaluate
 from adm.evaluation.reference import build_reference
 from adm.io.frames import write_frames
-from adm.metrics import FaceVAE, MotionAutoencoder, load_motion_autoencoder, save_metric_model
+from adm.metrics.checkpoint import load_motion_autoencoder, save_metric_model
+from adm.metrics.face_vae import FaceVAE
+from adm.metrics.motion_autoencoder import MotionAutoencoder
 from adm.rotations import axis_angle_to_euler
 from adm.training.checkpoint import write_weights
 

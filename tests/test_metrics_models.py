@@ -6,18 +6,19 @@ import torch
 from tolerance import network_tol
 
 from adm.errors import BadInputError, MissingWeightsError
-from adm.metrics import (
-    FaceVAE,
-    MotionAutoencoder,
-    fit_face_vae,
-    fit_motion_autoencoder,
+from adm.metrics.checkpoint import (
     load_face_vae,
     load_metric_model,
     load_motion_autoencoder,
     save_metric_model,
-    sliding_windows,
 )
-from adm.metrics.motion_autoencoder import motion_autoencoder_loss
+from adm.metrics.face_vae import FaceVAE, fit_face_vae
+from adm.metrics.motion_autoencoder import (
+    MotionAutoencoder,
+    fit_motion_autoencoder,
+    motion_autoencoder_loss,
+)
+from adm.metrics.windows import sliding_windows
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
