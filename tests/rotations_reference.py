@@ -10,33 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 
-def _axis_rotation(axis: int, theta: np.ndarray) -> np.ndarray:
-    """Right-handed rotation about one axis by ``theta`` radians: ``[...] -> [..., 3, 3]``."""
-    c, s = np.cos(theta), np.sin(theta)
-    out = np.zeros((*theta.shape, 3, 3))
-    i, j = (axis + 1) % 3, (axis + 2) % 3
-    out[..., axis, axis] = 1.0
-    out[..., i, i] = c
-    out[..., j, j] = c
-    out[..., j, i] = s
-    out[..., i, j] = -s
-    return out
-
-
 def euler_to_matrix(angles_deg: np.ndarray, order: str = "XYZ") -> np.ndarray:
-    """Euler degrees ``[..., 3]`` -> rotation matrices ``[..., 3, 3]`` (intrinsic, BVH).
-
-    ``angles_deg[..., n]`` is the angle about axis ``order[n]``, and
-    ``R = R_{order[0]} @ R_{order[1]} @ R_{order[2]}``.
-    """
-    axes = ["XYZ".index(a) for a in order.upper()]
+    """Euler degrees ``[..., 3]`` -> rotation matrices ``[..., 3, 3]`` (intrinsic, BVH):
+    ``R = R_{order[0]} @ R_{order[1]} @ R_{order[2]}``, each factor a rotation about one axis
+    (here by Rodrigues' formula on ``angle * axis``)."""
     rad = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
-    if rad.shape[-1:] != (3,):
-        raise ValueError(f"Euler angles need a last dim of 3, got shape {rad.shape}")
-    m0 = _axis_rotation(axes[0], rad[..., 0])
-    m1 = _axis_rotation(axes[1], rad[..., 1])
-    m2 = _axis_rotation(axes[2], rad[..., 2])
-    return m0 @ m1 @ m2
+    factors = [
+        axis_angle_to_matrix(rad[..., n, None] * np.eye(3)["XYZ".index(a)])
+        for n, a in enumerate(order.upper())
+    ]
+    return factors[0] @ factors[1] @ factors[2]
 
 
 def _skew(v: np.ndarray) -> np.ndarray:
