@@ -164,27 +164,41 @@ class TrainingRun:
             cfg.condition_dtype,
         )
         self.trainer = _build(run, corpus, self.speakers, ctx)
-        on_gpu = ctx.device.type == "cuda"
-        self.num_workers = 0 if on_gpu else cfg.num_workers
-        # On a GPU the whole corpus lives in device memory: a batch is one gather, no copies.
-        self.train_data = corpus.train.to(ctx.device) if on_gpu else corpus.train
-        self.val_data = corpus.val
-        if on_gpu and corpus.val is not None:
-            self.val_data = corpus.val.to(ctx.device)
+        self._place_data(corpus)
         self.per_rank = cfg.batch // ctx.world_size
-        self.sampler = WindowBatchSampler(
-            len(self.train_data), self.per_rank, cfg.seed, ctx.rank, ctx.world_size
-        )
-        if self.sampler.batches_per_epoch == 0:
-            raise BadInputError(
-                paths.split_dir / "train.txt",
-                f"{len(self.train_data)} training windows, fewer than one batch of {cfg.batch}",
-            )
+        self.sampler = self._batch_sampler(paths.split_dir / "train.txt")
         self.metadata = self._metadata(run, corpus)
         self.norm = corpus.norm_tensors()
         self.key = config_hash(
             {"run": trajectory_config(run), "speakers": self.speakers, "data": corpus.fingerprint()}
         )
+
+    def _place_data(self, corpus: Corpus) -> None:
+        """The train and val windows where the model runs, and the loader's worker count."""
+        on_gpu = self.ctx.device.type == "cuda"
+        self.num_workers = 0 if on_gpu else self.cfg.num_workers
+        # On a GPU the whole corpus lives in device memory: a batch is one gather, no copies.
+        self.train_data = corpus.train.to(self.ctx.device) if on_gpu else corpus.train
+        self.val_data = corpus.val
+        if on_gpu and corpus.val is not None:
+            self.val_data = corpus.val.to(self.ctx.device)
+
+    def _batch_sampler(self, train_list: Path) -> WindowBatchSampler:
+        """This rank's shard of each epoch's batches.
+
+        Raises:
+            BadInputError: fewer training windows than one batch (named by the train list).
+        """
+        ctx, cfg = self.ctx, self.cfg
+        sampler = WindowBatchSampler(
+            len(self.train_data), self.per_rank, cfg.seed, ctx.rank, ctx.world_size
+        )
+        if sampler.batches_per_epoch == 0:
+            raise BadInputError(
+                train_list,
+                f"{len(self.train_data)} training windows, fewer than one batch of {cfg.batch}",
+            )
+        return sampler
 
     def _metadata(self, run: RunConfig, corpus: Corpus) -> dict:
         """What every weights file records of the run (the step is added per checkpoint)."""
