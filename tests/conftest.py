@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,17 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def fresh_adm_logging():
+    """Remove the ``adm`` logger's handlers after each test.
+
+    A command sets the logger up once, on the stderr of the moment; under pytest that is the
+    test's capture stream, closed when the test ends. A later test's command would log into
+    the closed stream (a "Logging error" traceback in its stderr) instead of its own.
+    """
+    yield
+    logger = logging.getLogger("adm")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
