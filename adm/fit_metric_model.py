@@ -33,7 +33,7 @@ from adm.data.split import read_split_list
 from adm.errors import BadInputError
 from adm.evaluation.config import KINDS, FitConfig
 from adm.evaluation.fit import fit_metric_model, train_sequences
-from adm.metrics import save_metric_model
+from adm.metrics.checkpoint import save_metric_model
 from adm.threads import add_threads_argument, set_threads
 
 log = logging.getLogger("adm.fit_metric_model")

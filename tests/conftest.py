@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,33 @@ def beat_bvh_path() -> Path:
 def beat_wav_path() -> Path:
     """``2_scott_0_3_3.wav``: 16 kHz mono 24-bit PCM, 68.0 s."""
     return _beat_file("2_scott_0_3_3.wav")
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Run a module's tests on one torch intra-op thread, restoring the count afterwards.
+
+    The tests' models are tiny: they gain nothing from threads, and on a machine shared by
+    several jobs OpenMP threads waiting on each other make every call many times slower.
+    Modules use it with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def fresh_adm_logging():
+    """Remove the ``adm`` logger's handlers after each test.
+
+    A command sets the logger up once, on the stderr of the moment; under pytest that is the
+    test's capture stream, closed when the test ends. A later test's command would log into
+    the closed stream (a "Logging error" traceback in its stderr) instead of its own.
+    """
+    yield
+    logger = logging.getLogger("adm")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)

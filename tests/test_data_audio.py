@@ -114,3 +114,64 @@ def test_bad_files(tmp_path, content, problem):
 def test_missing_file(tmp_path):
     with pytest.raises(BadClipError, match="cannot read"):
         load_wav(tmp_path / "absent.wav")
+
+
+def _decode_reference(data: bytes, code: int, bits: int, channels: int) -> np.ndarray:
+    """The samples of a data chunk ``[N]`` (channel mean, clipped, float32), decoded with numpy
+    alone: integers scaled by ``2 ** (bits - 1)``, 8-bit unsigned around 128, 24-bit as
+    little-endian 3-byte two's complement. The reader's result must equal it bit for bit."""
+    if code == 3:
+        x = np.frombuffer(data, dtype=f"<f{bits // 8}").astype(np.float64)
+    elif bits == 8:
+        x = (np.frombuffer(data, dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
+    elif bits == 24:
+        b = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        x = (((b[:, 0] << 8) | (b[:, 1] << 16) | (b[:, 2] << 24)) >> 8) / 2.0**23
+    else:
+        x = np.frombuffer(data, dtype=f"<i{bits // 8}").astype(np.float64) / 2.0 ** (bits - 1)
+    return np.clip(x.reshape(-1, channels).mean(axis=1), -1.0, 1.0).astype(np.float32)
+
+
+def test_real_24_bit_fixture_is_decoded_exactly(beat_wav_path):
+    info = read_wav_info(beat_wav_path)
+    with open(beat_wav_path, "rb") as f:
+        f.seek(info.data_offset)
+        data = f.read(info.num_frames * 3)
+    expected = _decode_reference(data, info.format_code, 24, 1)
+    np.testing.assert_array_equal(load_wav(beat_wav_path), expected)
+
+
+def _raw_wav(code: int, channels: int, bits: int, data: bytes, size: int | None = None) -> bytes:
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", code, channels, 16000, 16000 * block, block, bits)
+    size = len(data) if size is None else size
+    body = b"WAVEfmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", size) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+@pytest.mark.parametrize(
+    ("code", "channels", "bits", "size"),
+    [
+        (1, 1, 8, None),
+        (1, 2, 16, None),
+        (1, 1, 24, None),
+        (1, 2, 32, None),
+        (3, 1, 32, None),
+        (3, 2, 64, None),
+        (1, 1, 16, 0),  # a streaming writer's size: the file length counts
+        (1, 1, 16, 0xFFFFFFFF),
+        (1, 1, 24, 10**6),  # a truncated data chunk: the frames present count
+    ],
+)
+def test_every_sample_format_is_decoded_exactly(tmp_path, code, channels, bits, size):
+    rng = np.random.default_rng(bits + channels)
+    frames = 999
+    if code == 3:
+        data = rng.uniform(-1, 1, frames * channels).astype(f"<f{bits // 8}").tobytes()
+    else:  # every byte value, so full-scale samples of both signs occur
+        data = rng.integers(0, 256, frames * channels * bits // 8, dtype=np.uint8).tobytes()
+    path = tmp_path / "x.wav"
+    path.write_bytes(_raw_wav(code, channels, bits, data, size))
+    y = load_wav(path)
+    assert y.shape == (frames,)
+    np.testing.assert_array_equal(y, _decode_reference(data, code, bits, channels))

@@ -6,6 +6,7 @@ import torch
 
 from adm.diffusion.guidance import guided_model
 from adm.diffusion.respace import make_diffusion
+from adm.sampling.chain import sample_chain
 
 
 class ToyModel:
@@ -69,6 +70,7 @@ def test_guided_model_drives_a_sampler() -> None:
     diffusion = make_diffusion("cosine", 20, respacing="ddim5")
     model = ToyModel()
     cond = {"speaker": torch.ones(4, 3), "gain": 0.1}
-    out = diffusion.ddim_sample_loop(guided_model(model, 2.0), (4, 3), cond)
+    gens = [torch.Generator().manual_seed(b) for b in range(4)]
+    out = sample_chain(diffusion, guided_model(model, 2.0), (4, 3), cond, gens, "ddim")
     assert out.shape == (4, 3) and torch.isfinite(out).all()
     assert len(model.calls) == 5

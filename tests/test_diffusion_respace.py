@@ -10,6 +10,7 @@ from adm.diffusion.gaussian import GaussianDiffusion
 from adm.diffusion.respace import SpacedDiffusion, make_diffusion, space_timesteps
 from adm.diffusion.schedules import cosine_betas
 from adm.errors import ConfigError
+from adm.sampling.chain import sample_chain
 
 
 def test_space_timesteps_by_hand() -> None:
@@ -66,8 +67,7 @@ def test_the_model_receives_original_timesteps(sampler: str) -> None:
         seen.append(t.tolist())
         return torch.zeros_like(x_t)
 
-    loop = spaced.p_sample_loop if sampler == "ddpm" else spaced.ddim_sample_loop
-    loop(model, (2, 3), {})
+    sample_chain(spaced, model, (2, 3), {}, [torch.Generator(), torch.Generator()], sampler)
     kept = space_timesteps(100, "10,5")
     assert kept[:3] == [0, 5, 11] and kept[-1] == 99 and len(kept) == 15
     assert seen == [[s, s] for s in reversed(kept)]

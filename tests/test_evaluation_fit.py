@@ -15,15 +15,16 @@ from adm.errors import ConfigError
 from adm.evaluation.config import FIT_DEFAULTS, FitConfig
 from adm.fit_metric_model import build_parser, main
 from adm.io.frames import write_frames
-from adm.metrics import load_face_vae, load_motion_autoencoder
-from adm.metrics.checkpoint import read_metadata
+from adm.metrics.checkpoint import load_face_vae, load_motion_autoencoder, read_metadata
 
 TRAIN = {"2_scott_0_9_9": 60, "2_scott_0_10_10": 50}
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Path:
-    torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("fit")
     (root / "clips").mkdir()
     rng = np.random.default_rng(0)

@@ -18,7 +18,8 @@ from adm.data.audio import write_wav
 from adm.errors import BadInputError
 from adm.evaluation import evaluate
 from adm.evaluation.reference import MetricReference, build_reference
-from adm.metrics import FaceVAE, save_metric_model
+from adm.metrics.checkpoint import save_metric_model
+from adm.metrics.face_vae import FaceVAE
 
 
 def _reference_cli(data, out, config=CFG, **paths):  # noqa: F811

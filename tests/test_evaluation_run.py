@@ -18,7 +18,9 @@ from adm.errors import BadInputError, ConfigError
 from adm.evaluation import EvalConfig, EvalInputs, evaluate
 from adm.evaluation.reference import build_reference
 from adm.io.frames import write_frames
-from adm.metrics import FaceVAE, MotionAutoencoder, load_motion_autoencoder, save_metric_model
+from adm.metrics.checkpoint import load_motion_autoencoder, save_metric_model
+from adm.metrics.face_vae import FaceVAE
+from adm.metrics.motion_autoencoder import MotionAutoencoder
 from adm.rotations import axis_angle_to_euler
 from adm.training.checkpoint import write_weights
 
@@ -74,9 +76,11 @@ def _write_clip(folder: Path, corpus: Path, stem: str, frames: int, seed: int) -
     return {"gesture": gesture, "face": face, "semantic": semantic}
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict:
-    torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("eval")
     clips, corpus = root / "clips", root / "corpus" / "synth"
     clips.mkdir()

@@ -43,13 +43,7 @@ def tiny_config() -> WavLMConfig:
     )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # The tiny model is too small to gain from threads; on a shared machine they only contend.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

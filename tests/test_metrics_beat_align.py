@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from adm.metrics import (
+from adm.metrics.beat_align import (
     BeatAlign,
     audio_beats,
     beat_align,

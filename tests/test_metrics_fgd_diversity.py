@@ -5,16 +5,11 @@ import pytest
 import torch
 from scipy.spatial.distance import pdist
 
-from adm.metrics import FGD, L1Div, MotionAutoencoder, diversity, l1div, mean_pairwise_distance
+from adm.metrics.diversity import L1Div, diversity, l1div, mean_pairwise_distance
+from adm.metrics.fgd import FGD
+from adm.metrics.motion_autoencoder import MotionAutoencoder
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models; a single thread avoids thread-pool stalls on shared cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_fgd_is_zero_against_itself_and_grows_with_a_shift():
@@ -94,8 +89,9 @@ def test_l1div_beat_form_by_hand():
 
 
 def test_metrics_refuse_nan_and_inf_naming_the_frame():
-    from adm.metrics import SRGR, BeatAlign
+    from adm.metrics.beat_align import BeatAlign
     from adm.metrics.finite import NonFiniteError
+    from adm.metrics.srgr import SRGR
 
     x = np.zeros((40, 141))
     x[17, 5] = np.nan

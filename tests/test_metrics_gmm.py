@@ -10,8 +10,15 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
-from adm.metrics import DegenerateMixtureError, fit_gmm, wind
-from adm.metrics.gmm import CentredRows, _initial_state, fit_mixtures, kmeans_labels
+from adm.metrics.face_distance import wind
+from adm.metrics.gmm import (
+    CentredRows,
+    DegenerateMixtureError,
+    _initial_state,
+    fit_gmm,
+    fit_mixtures,
+    kmeans_labels,
+)
 
 RTOL = 1e-6
 

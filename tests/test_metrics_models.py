@@ -6,27 +6,21 @@ import torch
 from tolerance import network_tol
 
 from adm.errors import BadInputError, MissingWeightsError
-from adm.metrics import (
-    FaceVAE,
-    MotionAutoencoder,
-    fit_face_vae,
-    fit_motion_autoencoder,
+from adm.metrics.checkpoint import (
     load_face_vae,
     load_metric_model,
     load_motion_autoencoder,
     save_metric_model,
-    sliding_windows,
 )
-from adm.metrics.motion_autoencoder import motion_autoencoder_loss
+from adm.metrics.face_vae import FaceVAE, fit_face_vae
+from adm.metrics.motion_autoencoder import (
+    MotionAutoencoder,
+    fit_motion_autoencoder,
+    motion_autoencoder_loss,
+)
+from adm.metrics.windows import sliding_windows
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These models are tiny; a single thread avoids thread-pool stalls on shared cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def randomise_batchnorm(model, seed=0):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from adm.metrics import SRGR, gen_euler_from_axis_angle, srgr
+from adm.metrics.srgr import SRGR, gen_euler_from_axis_angle, srgr
 from adm.rotations import axis_angle_to_euler
 
 
@@ -63,3 +63,15 @@ def test_accumulator_weights_sequences_by_frames():
     assert acc.compute() == pytest.approx(10 / 40)
     with pytest.raises(ValueError, match="disagree"):
         srgr(a, a, np.ones(9))
+
+
+def test_metric_modules_are_not_shadowed_by_their_functions():
+    import importlib
+    import types
+
+    import adm.metrics
+
+    for name in ("srgr", "fgd", "diversity", "beat_align", "face_distance", "frechet", "gmm"):
+        module = importlib.import_module(f"adm.metrics.{name}")
+        assert isinstance(module, types.ModuleType)
+        assert getattr(adm.metrics, name) is module

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from adm.metrics import (
+from adm.metrics.face_distance import (
     FaceLatents,
-    FaceVAE,
     face_fd,
-    fit_gmm,
     fit_mixtures,
     transport,
     wind,
     wind_from_mixtures,
 )
+from adm.metrics.face_vae import FaceVAE
+from adm.metrics.gmm import fit_gmm
 
 
 def clusters(rng, n=900, shift=0.0):

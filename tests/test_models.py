@@ -4,38 +4,23 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tiny import TINY_DENOISER
 from tolerance import network_tol
 
 from adm.config import to_dict
 from adm.errors import ConfigError
 from adm.models import ADMDenoiser, available_denoisers, build_denoiser
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors run fastest on one intra-op thread; more threads stall on busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = {
+    **TINY_DENOISER,
     "audio_dim": 7,
     "text_dim": 5,
     "num_speakers": 3,
     "seed_frames": 6,
     "window": 24,
-    "latent": 32,
-    "cond_dim": 8,
-    "id_dim": 32,
-    "time_dim": 32,
-    "local_window": 5,
-    "local_heads": 4,
-    "layers": 2,
-    "heads": 2,
-    "ff": 64,
-    "decoder_hidden": 16,
 }
 
 
@@ -230,3 +215,34 @@ def test_registry_builds_by_name_and_rejects_unknowns():
         build_denoiser("adm", {"latent": 36, "local_heads": 8})
     with pytest.raises(ConfigError, match="tasks"):
         build_denoiser("adm", {"tasks": ["gesture", "hands"]})
+
+
+# The non-default architecture options, one at a time and all together.
+OPTIONS = {
+    "defaults": {},
+    "concat": {"shared_combine": "concat"},
+    "norm_first": {"norm_first": True},
+    "relu": {"activation": "relu"},
+    "all": {"shared_combine": "concat", "norm_first": True, "activation": "relu"},
+}
+
+
+@pytest.mark.parametrize("options", OPTIONS.values(), ids=OPTIONS.keys())
+def test_option_sweep_shapes_gradients_and_determinism(options):
+    model = tiny(**options).eval()
+    x, t, cond = inputs(model, b=3, t=23)  # T not a multiple of the local window
+    with torch.no_grad():
+        out, again = model(x, t, cond), model(x, t, cond)
+        default = tiny().eval()(x, t, cond)
+    assert out.shape == (3, 23, model.x_dim) and torch.isfinite(out).all()
+    torch.testing.assert_close(out, again, atol=0, rtol=0)  # eval mode is deterministic
+    if options:  # the option is used: the same seed builds a model that answers differently
+        assert (out - default).abs().max() > 1e-4
+    model.train()
+    cond["mask"] = torch.ones(3, 23, dtype=torch.bool)
+    model(x, t, cond).square().mean().backward()
+    # Every parameter takes part: its gradient exists and is not all zero.
+    no_grad = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not no_grad
+    zero = [n for n, p in model.named_parameters() if not p.grad.abs().sum() > 0]
+    assert not zero

@@ -10,14 +10,7 @@ from tolerance import network_tol, sum_tol
 
 from adm.models.local_attention import LocalAttention
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors run fastest on one intra-op thread; more threads stall on busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 W = 4

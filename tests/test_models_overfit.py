@@ -5,17 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from tiny import TINY_DENOISER
 
 from adm.models import build_denoiser
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors run fastest on one intra-op thread; more threads stall on busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_tiny_model_overfits_one_batch():
@@ -23,18 +17,16 @@ def test_tiny_model_overfits_one_batch():
     model = build_denoiser(
         "adm",
         {
+            **TINY_DENOISER,
             "audio_dim": 6,
             "text_dim": 4,
             "num_speakers": 2,
             "seed_frames": 5,
+            # Twice the tiny widths and depth: the capacity to memorise one batch.
             "latent": 64,
-            "cond_dim": 8,
             "id_dim": 64,
             "time_dim": 64,
-            "local_window": 5,
-            "local_heads": 4,
             "layers": 2,
-            "heads": 2,
             "ff": 128,
             "decoder_hidden": 128,
             "dropout": 0.0,

@@ -21,6 +21,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# About 3 minutes on 2 cores; runs by default, `-m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 # Two speakers, 4 takes each (2 train, 1 val, 1 test) of 6 s; a tiny model trained for a few
 # dozen steps; DDIM-5 sampling with two seeds; metric models fitted for a few steps.
 TINY = {

@@ -6,7 +6,9 @@ import itertools
 
 import numpy as np
 import pytest
+import rotations_reference as reference
 import torch
+from tolerance import F64, ops_tol
 
 from adm.rotations import (
     axis_angle_to_euler,
@@ -17,6 +19,7 @@ from adm.rotations import (
     euler_to_matrix,
     matrix_to_axis_angle,
     matrix_to_euler,
+    matrix_to_quaternion,
     matrix_to_rot6d,
     matrix_to_rot6d_torch,
     rot6d_to_matrix,
@@ -193,3 +196,88 @@ def test_torch_versions_match_numpy(rots):
     x = torch.zeros(2, 3, dtype=torch.float64, requires_grad=True)
     axis_angle_to_matrix_torch(x).sum().backward()
     assert torch.isfinite(x.grad).all()
+
+
+def _edge_rotations() -> np.ndarray:
+    """Identity, half turns about the axes and random axes, tiny and near-half-turn angles."""
+    rng = np.random.default_rng(7)
+    axes = rng.normal(size=(40, 3))
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    vectors = [
+        np.zeros((1, 3)),
+        np.pi * np.eye(3),
+        np.pi * axes[:10],
+        1e-9 * axes[10:20],
+        1e-5 * axes[20:30],
+        (np.pi - 1e-9) * axes[30:],
+    ]
+    return reference.axis_angle_to_matrix(np.concatenate(vectors))
+
+
+@pytest.fixture(scope="module")
+def many(rots) -> np.ndarray:
+    return np.concatenate([rots[:2000], _edge_rotations()])
+
+
+# scipy's results equal the hand-written formulas they replaced (tests/rotations_reference.py)
+# to float64 rounding. Each route takes at most about 8 rounded operations on values of the
+# output's magnitude (trig, products and sums of 3 terms, a square root or atan2), so the two
+# differ by at most 16 roundings of that magnitude.
+def test_euler_to_matrix_equals_the_per_axis_product():
+    rng = np.random.default_rng(3)
+    angles = rng.uniform(-180, 180, size=(2000, 3))
+    angles[:100, 1] = rng.choice([-90.0, 90.0], 100)  # gimbal lock
+    for order in ORDERS:
+        np.testing.assert_allclose(
+            euler_to_matrix(angles, order),
+            reference.euler_to_matrix(angles, order),
+            rtol=0,
+            atol=ops_tol(16, 1.0, F64),
+        )
+
+
+def test_axis_angle_to_matrix_equals_rodrigues(many):
+    aa = np.concatenate([reference.matrix_to_axis_angle(many), [[1e-12, 0, 0], [0, 0, 0]]])
+    # Rodrigues' terms A K and B K^2 have magnitude up to 2 (|A t| <= 1, |B t^2| <= 2).
+    np.testing.assert_allclose(
+        axis_angle_to_matrix(aa),
+        reference.axis_angle_to_matrix(aa),
+        rtol=0,
+        atol=ops_tol(16, 2.0, F64),
+    )
+
+
+def test_matrix_to_quaternion_and_axis_angle_equal_shepperd(many):
+    q = matrix_to_quaternion(many)
+    np.testing.assert_allclose(
+        q, reference.matrix_to_quaternion(many), rtol=0, atol=ops_tol(16, 1.0, F64)
+    )
+    assert np.all(q[:, 0] >= 0)
+    # Axis-angle: the quaternion's error, scaled by angle / sin(angle / 2) <= pi.
+    np.testing.assert_allclose(
+        matrix_to_axis_angle(many),
+        reference.matrix_to_axis_angle(many),
+        rtol=0,
+        atol=ops_tol(16, np.pi, F64),
+    )
+
+
+def test_rotation_angle_between_equals_the_atan2_formula(many):
+    other = np.concatenate([many[1:], many[:1]])
+    for a, b in ((many, other), (many, many)):
+        np.testing.assert_allclose(
+            rotation_angle_between(a, b),
+            reference.rotation_angle_between(a, b),
+            rtol=0,
+            atol=ops_tol(16, np.pi, F64),
+        )
+
+
+def test_leading_shapes_are_kept(rots):
+    m = rots[:24].reshape(2, 3, 4, 3, 3)
+    assert matrix_to_axis_angle(m).shape == (2, 3, 4, 3)
+    assert matrix_to_quaternion(m).shape == (2, 3, 4, 4)
+    assert rotation_angle_between(m, m).shape == (2, 3, 4)
+    assert axis_angle_to_matrix(np.zeros((2, 5, 3))).shape == (2, 5, 3, 3)
+    assert euler_to_matrix(np.zeros((4, 3))).shape == (4, 3, 3)
+    np.testing.assert_array_equal(euler_to_matrix(np.zeros(3)), np.eye(3))

@@ -1,9 +1,10 @@
-"""The reverse chain with per-clip generators: equal to the library loop, batch independent."""
+"""The reverse chain with per-clip generators: the process's steps in order, batch independent."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from tiny import TINY_DENOISER
 
 from adm.diffusion import make_diffusion
 from adm.models import build_denoiser
@@ -11,20 +12,16 @@ from adm.sampling.chain import clip_generator, sample_chain
 
 W, S, DX = 24, 6, 192
 TINY = {
-    "latent": 32, "cond_dim": 16, "id_dim": 32, "time_dim": 32, "local_heads": 2, "heads": 2,
-    "ff": 64, "layers": 1, "window": W, "seed_frames": S, "audio_dim": 7, "text_dim": 5,
-    "decoder_hidden": 0, "local_window": 6, "num_speakers": 3,
-}  # fmt: skip
+    **TINY_DENOISER,
+    "window": W,
+    "seed_frames": S,
+    "audio_dim": 7,
+    "text_dim": 5,
+    "num_speakers": 3,
+}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models gain nothing from threads, and on a busy machine OpenMP threads waiting on
-    # each other make every call many times slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _cond(batch: int, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -51,15 +48,23 @@ def _gen(seed: int) -> torch.Generator:
 @pytest.mark.parametrize(
     "sampler, respacing, eta", [("ddpm", None, 0.0), ("ddim", "ddim4", 0.0), ("ddim", "ddim4", 0.7)]
 )
-def test_one_row_is_exactly_the_library_loop(model, sampler, respacing, eta):
+def test_one_row_walks_the_steps_of_the_process(model, sampler, respacing, eta):
+    # The chain written out: noise from the row's generator, then from step T - 1 down to 0 the
+    # network on the original timestep and the process's step drawing from the same generator.
     diffusion = make_diffusion("cosine", 12, "x0", respacing=respacing)
     cond = _cond(1)
     ours = sample_chain(diffusion, model, (1, W, DX), cond, [_gen(5)], sampler, eta)
-    if sampler == "ddpm":
-        ref = diffusion.p_sample_loop(model, (1, W, DX), cond, generator=_gen(5))
-    else:
-        ref = diffusion.ddim_sample_loop(model, (1, W, DX), cond, eta=eta, generator=_gen(5))
-    assert torch.equal(ours, ref)
+    gen = _gen(5)
+    x = torch.randn(1, W, DX, generator=gen)
+    with torch.no_grad():
+        for i in reversed(range(diffusion.num_timesteps)):
+            t = torch.tensor([i])
+            out = model(x, torch.tensor([int(diffusion.timestep_map[i])]), cond)
+            if sampler == "ddpm":
+                x = diffusion.p_sample(out, x, t, generator=gen).sample
+            else:
+                x = diffusion.ddim_sample(out, x, t, eta=eta, generator=gen).sample
+    assert torch.equal(ours, x)
 
 
 def _rowwise(x_t, t, cond):

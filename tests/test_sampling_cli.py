@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny import TINY_DENOISER
 from tolerance import ops_tol, stored_rotation_tol
 
 from adm import sample
@@ -33,20 +34,16 @@ W, S = 40, 10
 CLIPS = {"2_scott_0_1_1": (2, 131), "4_lawrence_0_2_2": (4, 25), "2_scott_0_3_3": (2, 77)}
 LAYOUT = {"dim": 7, "blocks": [{"name": "mfcc", "offset": 0, "width": 7}]}
 TINY = {
-    "latent": 32, "cond_dim": 16, "id_dim": 32, "time_dim": 32, "local_heads": 2, "heads": 2,
-    "ff": 64, "layers": 1, "window": W, "seed_frames": S, "audio_dim": 7, "text_dim": 5,
-    "decoder_hidden": 0, "local_window": 8, "num_speakers": 2,
-}  # fmt: skip
+    **TINY_DENOISER,
+    "window": W,
+    "seed_frames": S,
+    "audio_dim": 7,
+    "text_dim": 5,
+    "num_speakers": 2,
+}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models gain nothing from threads, and on a busy machine OpenMP threads waiting on
-    # each other make every call many times slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _smooth(rng: np.random.Generator, frames: int, dims: int) -> np.ndarray:

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from safetensors import safe_open
 from safetensors.torch import load_file
-from test_training_dataset import tiny_run, write_corpus
+from test_training_dataset import write_corpus
+from tiny import tiny_run
 
 from adm.threads import DEFAULT_THREADS
 

@@ -26,27 +26,7 @@ AUDIO_DIM, TEXT_DIM = 6, 5
 TRAIN = {"2_scott_0_9_9": 90, "4_lawrence_0_9_9": 70, "2_scott_0_10_10": 25}
 VAL = {"2_scott_0_57_57": 45}
 
-TINY_MODEL = {
-    "name": "adm",
-    "latent": 32,
-    "cond_dim": 8,
-    "id_dim": 32,
-    "time_dim": 32,
-    "local_window": 5,
-    "local_heads": 4,
-    "layers": 1,
-    "heads": 2,
-    "ff": 64,
-    "decoder_hidden": 16,
-}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def write_corpus(root: Path, train=TRAIN, val=VAL, seed: int = 0) -> DataPaths:
@@ -92,27 +72,6 @@ def write_corpus(root: Path, train=TRAIN, val=VAL, seed: int = 0) -> DataPaths:
     stats, _ = compute_norm_stats([paths.clips_dir / f"{s}.parquet" for s in train], 1e-4)
     save_norm_stats(paths.norm, stats, {})
     return paths
-
-
-def tiny_run(train=None, model=None, variant=None, steps: int = 50) -> dict:
-    """A complete ``--config`` object for a tiny, fast run."""
-    base = {
-        "batch": 4,
-        "iterations": 6,
-        "lr": 1e-3,
-        "window": 40,
-        "seed_frames": 10,
-        "window_stride": 10,
-        "log_every": 2,
-        "checkpoint_every": 3,
-        "ema_decay": 0.99,
-    }
-    return {
-        "model": {**TINY_MODEL, **(model or {})},
-        "diffusion": {"schedule": "cosine", "steps": steps, "prediction": "x0"},
-        "train": {**base, **(train or {})},
-        "variant": variant or {"name": "full", "weighting": {"name": "uncertainty"}},
-    }
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_training_dataset import tiny_run, write_corpus
+from test_training_dataset import write_corpus
+from tiny import tiny_run
 
 from adm.training.checkpoint import list_checkpoints
 from adm.training.config import parse_run_config
@@ -20,12 +21,7 @@ from adm.training.loop import train
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_two_processes_equal_one_with_the_same_global_batch(tmp_path):

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_training_dataset import tiny_run, write_corpus
+from test_training_dataset import write_corpus
+from tiny import tiny_run
 
 from adm.cli import run_stage
 from adm.errors import BadInputError
@@ -29,12 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOISY = {"dropout": 0.2, "cond_drop_prob": 0.5}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

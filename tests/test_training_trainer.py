@@ -9,7 +9,8 @@ import shutil
 import pytest
 import torch
 from safetensors import safe_open
-from test_training_dataset import TRAIN, tiny_run, write_corpus
+from test_training_dataset import TRAIN, write_corpus
+from tiny import tiny_run
 from tolerance import ops_tol
 
 from adm.cli import run_stage
@@ -25,12 +26,7 @@ from adm.training.scalars import COLUMNS
 PRINTED = 0.5e-7
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,10 @@ from adm.evaluation.gesture import GestureEvaluator
 from adm.evaluation.inputs import TestClip
 from adm.evaluation.reference import ReferenceBuilder
 from adm.evaluation.schedule import run_evaluators
-from adm.metrics import FaceVAE, MotionAutoencoder, wind
+from adm.metrics.face_distance import wind
+from adm.metrics.face_vae import FaceVAE
 from adm.metrics.gmm import default_workers
+from adm.metrics.motion_autoencoder import MotionAutoencoder
 from adm.rotations import axis_angle_to_euler
 
 AUDIO_SR = 16000

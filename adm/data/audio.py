@@ -1,15 +1,17 @@
 """Load and write WAV audio: any PCM width or float, any rate, to float32 mono at a target rate.
 
 BEAT v0.2.1 stores 16 kHz mono float32 WAV; other copies of the corpus hold int16 or 24-bit
-integer PCM (``beat.md``). A small RIFF chunk parser reads all of them the same way (8-bit
-unsigned, 16/24/32-bit signed PCM, 32/64-bit float, plain or ``WAVE_FORMAT_EXTENSIBLE``
-headers), so the result does not depend on how a given library widens 24-bit samples.
-Integers are scaled by ``2 ** (bits - 1)`` into ``[-1, 1)``; channels are averaged; the rate is
-converted with a polyphase filter (``scipy.signal.resample_poly``, exact rational ``up/down``).
+integer PCM (``beat.md``). A small RIFF chunk parser (:func:`read_wav_info`) checks the header
+and names what is wrong with a bad file (8-bit unsigned, 16/24/32-bit signed PCM, 32/64-bit
+float, plain or ``WAVE_FORMAT_EXTENSIBLE`` headers are accepted); libsndfile (``soundfile``)
+decodes the samples. Integers are scaled by ``2 ** (bits - 1)`` into ``[-1, 1)``, exactly as
+libsndfile does for every width; channels are averaged; the rate is converted with a polyphase
+filter (``scipy.signal.resample_poly``, exact rational ``up/down``).
 """
 
 from __future__ import annotations
 
+import io
 import math
 import struct
 from dataclasses import dataclass
@@ -120,22 +122,40 @@ def wav_duration(path: str | Path) -> float:
     return read_wav_info(path).duration
 
 
-def _decode(raw: bytes, info: WavInfo) -> np.ndarray:
-    """Samples ``[N, channels]`` float64 in [-1, 1] from the raw data bytes."""
-    if info.format_code == IEEE_FLOAT:
-        x = np.frombuffer(raw, dtype="<f4" if info.bits == 32 else "<f8").astype(np.float64)
-    elif info.bits == 8:  # 8-bit WAV is unsigned, centred on 128
-        x = (np.frombuffer(raw, dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
-    elif info.bits == 24:
-        b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        # Little-endian 3-byte ints placed in the top 24 bits; >> 8 sign-extends them.
-        x = ((b[:, 0] << 8) | (b[:, 1] << 16) | (b[:, 2] << 24)) >> 8
-        x = x.astype(np.float64) / 2.0**23
-    else:
-        x = np.frombuffer(raw, dtype=f"<i{info.bits // 8}").astype(np.float64) / 2.0 ** (
-            info.bits - 1
-        )
-    return x.reshape(-1, info.channels)
+#: libsndfile's name for each sample format the header parser accepts.
+_SUBTYPES = {
+    (PCM, 8): "PCM_U8",  # 8-bit WAV is unsigned, centred on 128
+    (PCM, 16): "PCM_16",
+    (PCM, 24): "PCM_24",
+    (PCM, 32): "PCM_32",
+    (IEEE_FLOAT, 32): "FLOAT",
+    (IEEE_FLOAT, 64): "DOUBLE",
+}
+
+
+def _read_samples(path: Path, info: WavInfo) -> np.ndarray:
+    """Samples ``[num_frames, channels]`` float64 in ``[-1, 1]``, decoded by libsndfile.
+
+    The samples are handed to libsndfile as raw little-endian data from the offset and frame
+    count the header parser found, so files it reads differently (a streaming writer's data
+    size of 0, a truncated data chunk) load as the parser describes them.
+    """
+    import soundfile  # only needed here
+
+    with path.open("rb") as f:
+        f.seek(info.data_offset)
+        raw = f.read(info.num_frames * info.channels * info.bits // 8)
+    x, _ = soundfile.read(
+        io.BytesIO(raw),
+        dtype="float64",
+        always_2d=True,
+        format="RAW",
+        subtype=_SUBTYPES[info.format_code, info.bits],
+        endian="LITTLE",
+        samplerate=info.sample_rate,
+        channels=info.channels,
+    )
+    return x
 
 
 def load_wav(path: str | Path, target_sr: int = 16000) -> np.ndarray:
@@ -148,11 +168,7 @@ def load_wav(path: str | Path, target_sr: int = 16000) -> np.ndarray:
     if target_sr < 1:
         raise ValueError(f"target_sr must be >= 1, got {target_sr}")
     info = read_wav_info(path)
-    frame_bytes = info.channels * info.bits // 8
-    with path.open("rb") as f:
-        f.seek(info.data_offset)
-        raw = f.read(info.num_frames * frame_bytes)
-    x = _decode(raw, info).mean(axis=1)
+    x = _read_samples(path, info).mean(axis=1)
     if not np.isfinite(x).all():
         raise BadClipError(path, f"non-finite sample at index {int(np.argmin(np.isfinite(x)))}")
     if info.sample_rate != target_sr:

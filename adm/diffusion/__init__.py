@@ -6,7 +6,7 @@ Nothing here knows about BEAT or motion; a denoiser is any callable ``model(x_t,
 from adm.diffusion.gaussian import GaussianDiffusion, TrainingTargets
 from adm.diffusion.guidance import guided_model
 from adm.diffusion.respace import SpacedDiffusion, make_diffusion, space_timesteps
-from adm.diffusion.sampling import Step, randn_like
+from adm.diffusion.reverse import Step, randn_like
 from adm.diffusion.schedules import cosine_betas, linear_betas, make_betas
 
 __all__ = [

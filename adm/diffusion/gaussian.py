@@ -1,5 +1,5 @@
 """The Gaussian diffusion process (DDPM, Ho et al. 2020): schedule quantities, forward process,
-posterior, eps/x0 conversions and training helpers; the samplers are in :mod:`.sampling`.
+posterior, eps/x0 conversions and training helpers; the reverse steps are in :mod:`.reverse`.
 
 The process knows tensors and a denoiser callable ``model(x_t, t, cond) -> out`` only, nothing
 about motion or datasets (the separation of OpenAI's improved-diffusion). ``x`` has any shape
@@ -14,12 +14,12 @@ All schedule quantities are computed once in float64 (numpy) and cast to the dty
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 import torch
 
-from adm.diffusion.sampling import Model, ReverseSampling, randn_like
+from adm.diffusion.reverse import ReverseSteps, randn_like
 from adm.errors import ConfigError
 
 Prediction = Literal["x0", "eps"]
@@ -33,7 +33,7 @@ class TrainingTargets(NamedTuple):
     target: torch.Tensor
 
 
-class GaussianDiffusion(ReverseSampling):
+class GaussianDiffusion(ReverseSteps):
     """A DDPM forward process ``q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I)`` and the
     reverse samplers built on a denoiser.
 
@@ -123,9 +123,6 @@ class GaussianDiffusion(ReverseSampling):
         values = self.as_tensor(name, x.device, x.dtype)[t.to(x.device)]
         return values.reshape(t.shape[0], *([1] * (x.ndim - 1)))
 
-    def _model_timesteps(self, t: torch.Tensor) -> torch.Tensor:
-        return self.as_tensor("timestep_map", t.device, torch.long)[t]
-
     # ----------------------------------------------------------------- forward process
     def q_mean_variance(
         self, x0: torch.Tensor, t: torch.Tensor
@@ -204,21 +201,9 @@ class GaussianDiffusion(ReverseSampling):
         return TrainingTargets(x_t, x0 if self.prediction == "x0" else noise)
 
     # ----------------------------------------------------------------- model output
-    def model_x0(
-        self,
-        model: Model,
-        x_t: torch.Tensor,
-        t: torch.Tensor,
-        cond: Any,
-        clip_denoised: float | None = None,
-    ) -> torch.Tensor:
-        """The model's estimate of ``x_0``, converting from eps when it predicts noise.
-
-        ``clip_denoised``: clamp the estimate to ``[-c, c]`` (None: no clamp; z-normalised motion
-        has no hard range, so the default is off).
-        """
-        out = model(x_t, self._model_timesteps(t), cond)
+    def x0_from_output(self, out: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The model's estimate of ``x_0`` from its output ``out`` for ``x_t`` at steps ``t``,
+        converting from eps when it predicts noise; all with the shape of ``x_t``."""
         if out.shape != x_t.shape:
             raise ValueError(f"model output shape {tuple(out.shape)} != x_t {tuple(x_t.shape)}")
-        x0 = out if self.prediction == "x0" else self.predict_x0_from_eps(x_t, t, out)
-        return x0.clamp(-clip_denoised, clip_denoised) if clip_denoised is not None else x0
+        return out if self.prediction == "x0" else self.predict_x0_from_eps(x_t, t, out)

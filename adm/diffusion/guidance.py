@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from adm.diffusion.sampling import Model
+from adm.diffusion.reverse import Model
 
 
 def guided_model(model: Model, scale: float) -> Model:

@@ -26,7 +26,9 @@ from adm.evaluation.config import EvalConfig
 from adm.evaluation.gesture import TooFewWindows
 from adm.evaluation.inputs import TestClip
 from adm.evaluation.reference import FaceReference, encode
-from adm.metrics import FaceVAE, feature_stats, frechet_from_stats, wind
+from adm.metrics.face_distance import wind
+from adm.metrics.face_vae import FaceVAE
+from adm.metrics.frechet import feature_stats, frechet_from_stats
 
 JAW_OPEN = "jawOpen"
 

@@ -24,8 +24,10 @@ import torch
 from adm.data.normalization import NormStats
 from adm.errors import BadInputError
 from adm.io.frames import read_frames
-from adm.metrics import SequenceWindows, fit_face_vae, fit_motion_autoencoder
-from adm.metrics.fitting import eval_mode
+from adm.metrics.face_vae import fit_face_vae
+from adm.metrics.motion_autoencoder import fit_motion_autoencoder
+from adm.metrics.tensors import eval_mode
+from adm.metrics.windows import SequenceWindows
 
 log = logging.getLogger("adm.fit_metric_model")
 

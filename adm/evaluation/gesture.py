@@ -30,12 +30,9 @@ from adm.evaluation.config import EvalConfig
 from adm.evaluation.inputs import TestClip
 from adm.evaluation.motion_scores import MotionScores, configured
 from adm.evaluation.reference import GestureReference, encode
-from adm.metrics import (
-    MotionAutoencoder,
-    diversity_from_stats,
-    feature_stats,
-    frechet_from_stats,
-)
+from adm.metrics.diversity import diversity_from_stats
+from adm.metrics.frechet import feature_stats, frechet_from_stats
+from adm.metrics.motion_autoencoder import MotionAutoencoder
 
 
 class TooFewWindows(ValueError):

@@ -24,7 +24,9 @@ import numpy as np
 
 from adm.evaluation.config import EvalConfig
 from adm.evaluation.inputs import TestClip
-from adm.metrics import SRGR, BeatAlign, L1Div, gen_euler_from_axis_angle
+from adm.metrics.beat_align import BeatAlign
+from adm.metrics.diversity import L1Div
+from adm.metrics.srgr import SRGR, gen_euler_from_axis_angle
 from adm.rotations import axis_angle_to_euler
 
 #: The two Beat Align forms (``compat`` None / "beat") and their names for audio beats.

@@ -40,17 +40,14 @@ from adm.evaluation.inputs import TestClip, clip_wav_path, load_clip_audio, read
 from adm.evaluation.motion_scores import BEAT_FORMS, MotionScores
 from adm.io.atomic import write_bytes_atomic
 from adm.logs import progress
-from adm.metrics import (
-    FaceVAE,
-    GaussianMixture,
-    MotionAutoencoder,
-    audio_beats,
-    diversity_from_stats,
-    feature_stats,
-    fit_mixtures,
-    load_face_vae,
-    load_motion_autoencoder,
-)
+from adm.metrics.beat_align import audio_beats
+from adm.metrics.checkpoint import load_face_vae, load_motion_autoencoder
+from adm.metrics.diversity import diversity_from_stats
+from adm.metrics.face_distance import fit_mixtures
+from adm.metrics.face_vae import FaceVAE
+from adm.metrics.frechet import feature_stats
+from adm.metrics.gmm import GaussianMixture
+from adm.metrics.motion_autoencoder import MotionAutoencoder
 
 FORMAT = "adm-metric-reference/2"
 #: Settings that change a reference; an evaluation must use the same values.

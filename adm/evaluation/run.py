@@ -44,7 +44,7 @@ from adm.evaluation.reference import (
 )
 from adm.evaluation.schedule import run_evaluators
 from adm.logs import progress
-from adm.metrics import load_face_vae, load_motion_autoencoder
+from adm.metrics.checkpoint import load_face_vae, load_motion_autoencoder
 from adm.metrics.checkpoint import read_metadata as read_metric_metadata
 
 log = logging.getLogger("adm.evaluate")

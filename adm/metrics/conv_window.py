@@ -28,6 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from adm.metrics.finite import require_finite
+from adm.metrics.tensors import as_tensor, eval_mode
 
 
 def flat_length(length: int) -> int:
@@ -186,13 +187,6 @@ class WindowDecoder(nn.Module):
         return self.conv(self.mlp(z).view(-1, *self.shape)).transpose(1, 2)
 
 
-def as_tensor(x: np.ndarray | torch.Tensor, device: torch.device | str) -> torch.Tensor:
-    """float32 tensor on ``device`` (no copy when it already is one)."""
-    return torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).to(
-        device=device, dtype=torch.float32
-    )
-
-
 class WindowedModel(nn.Module):
     """What the FGD autoencoder and the face VAE share: an ``encoder`` (:class:`WindowEncoder`)
     over windows ``[B, length, width]``, and the eval-mode, no-grad encoding of windows or of
@@ -205,8 +199,6 @@ class WindowedModel(nn.Module):
 
     def encode_windows(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Latent means ``[B, Z]`` of windows ``x [B, L, W]``."""
-        from adm.metrics.fitting import eval_mode  # fitting imports the models' modules
-
         with eval_mode(self):
             xt = as_tensor(x, self._device())
             self._check(xt.shape[1:], "windows [B, L, W]")
@@ -215,8 +207,6 @@ class WindowedModel(nn.Module):
 
     def encode_sequence(self, x: np.ndarray | torch.Tensor, stride: int) -> torch.Tensor:
         """``mu [N, Z]`` of the windows of ``x [T, W]`` at ``stride`` (N = (T-L)//stride+1)."""
-        from adm.metrics.fitting import eval_mode
-
         with eval_mode(self):
             xt = as_tensor(x, self._device())
             self._check((self.length, xt.shape[1]), "a sequence [T, W]")

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from adm.metrics.conv_window import as_tensor
+from adm.metrics.tensors import as_tensor
 from adm.metrics.windows import SequenceWindows
 
 Windows = np.ndarray | SequenceWindows
@@ -95,15 +95,3 @@ def train_on_windows(
             progress(step + 1, steps, losses[-1])
     model.eval()
     return losses
-
-
-@contextlib.contextmanager
-def eval_mode(model: nn.Module) -> Iterator[None]:
-    """Eval mode and no autograd for a block, restoring the previous training flag."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            yield
-    finally:
-        model.train(was_training)

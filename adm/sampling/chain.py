@@ -1,29 +1,28 @@
 """The reverse diffusion chain over a batch of windows, with one noise generator per clip.
 
+This is the sampling loop: from noise at step ``T - 1`` down to ``x_0``, one network call per
+step for the whole batch, then the process's own step (:mod:`adm.diffusion.reverse`: DDPM, Ho
+et al. 2020 algorithm 2, or DDIM, Song et al. 2021 eq. 12) on that output.
+
 A batch mixes windows of different clips, and which clips share a batch depends on how many
 are sampled together. To make a clip's sample independent of its batch companions, every
 random draw of row ``b`` comes from that clip's own ``torch.Generator``: the initial noise and
-the noise of each DDPM (or DDIM, eta > 0) step. The network still runs once per step on the
-whole batch; only the cheap per-step update runs row by row, through the process's own
-``p_sample`` / ``ddim_sample`` (improved-diffusion's step functions, Ho et al. 2020 algorithm 2
-and Song et al. 2021 eq. 12), fed the batched network output. For one row the result is exactly
-``p_sample_loop`` / ``ddim_sample_loop`` with that generator.
-
-Generators live on the CPU (noise is drawn there and moved), so a seed gives the same noise on
-any device.
+the noise of each DDPM (or DDIM, eta > 0) step, so the cheap per-step update of those samplers
+runs row by row. Generators live on the CPU (noise is drawn there and moved), so a seed gives
+the same noise on any device.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 from torch import Tensor
 
 from adm.diffusion import GaussianDiffusion, randn_like
-from adm.diffusion.sampling import Model
+from adm.diffusion.reverse import Model
 
 Sampler = Literal["ddpm", "ddim"]
 
@@ -53,7 +52,7 @@ def sample_chain(
     Args:
         diffusion: the process to run (the full training chain, or a respaced one for DDIM).
         model: ``model(x_t, t, cond)``; called with the process's ``timestep_map`` indices.
-        shape: ``[B, W, Dx]``.
+        shape: ``[B, ...]`` (the motion model's ``[B, W, Dx]``).
         cond: the conditions, batched as ``x``.
         generators: one CPU generator per row.
         sampler: "ddpm" (ancestral steps) or "ddim".
@@ -73,28 +72,18 @@ def sample_chain(
             out = model(x, timestep_map[t], cond)  # one network call for the whole batch
             if sampler == "ddim" and eta == 0.0:
                 # No noise at all: the batched update is the row-wise one, element for element.
-                x = diffusion.ddim_sample(_fixed(out), x, t, None, eta=0.0).sample
+                x = diffusion.ddim_sample(out, x, t, eta=0.0).sample
                 continue
-            steps = []
-            for b, generator in enumerate(generators):
-                row = slice(b, b + 1)
-                if sampler == "ddpm":
-                    step = diffusion.p_sample(
-                        _fixed(out[row]), x[row], t[row], None, generator=generator
-                    )
-                else:
-                    step = diffusion.ddim_sample(
-                        _fixed(out[row]), x[row], t[row], None, eta=eta, generator=generator
-                    )
-                steps.append(step.sample)
-            x = torch.cat(steps)
+            rows = [slice(b, b + 1) for b in range(shape[0])]
+            if sampler == "ddpm":
+                steps = [
+                    diffusion.p_sample(out[r], x[r], t[r], generator=g)
+                    for r, g in zip(rows, generators, strict=True)
+                ]
+            else:
+                steps = [
+                    diffusion.ddim_sample(out[r], x[r], t[r], eta=eta, generator=g)
+                    for r, g in zip(rows, generators, strict=True)
+                ]
+            x = torch.cat([step.sample for step in steps])
     return x
-
-
-def _fixed(out: Tensor) -> Model:
-    """A stand-in model that returns the network output already computed for this step."""
-
-    def model(_x: Tensor, _t: Tensor, _cond: Any) -> Tensor:
-        return out
-
-    return model

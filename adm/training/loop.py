@@ -1,6 +1,6 @@
 """The training run: data, model, resume, the step loop, scalars, checkpoints, final files.
 
-``train(paths, speakers, outdir, run)``:
+``train(paths, speakers, outdir, run)`` runs a :class:`TrainingRun`, which
 
 1. loads the train (and val) clips into memory (:mod:`adm.training.corpus`) and builds the
    denoiser from the model config completed by the data (speaker count, feature widths);
@@ -13,7 +13,7 @@
    into ``outdir`` (each atomically) from the final checkpoint. While it runs, the scalars so
    far are mirrored to ``<outdir>/scalars.live.csv`` (removed at the end).
 
-Under ``torchrun`` every rank runs this function; only rank 0 logs and writes.
+Under ``torchrun`` every rank runs it; only rank 0 logs and writes.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from adm.logs import is_terminal, progress
 from adm.models import build_denoiser
 from adm.threads import current_threads
 from adm.training import checkpoint as ckpt
+from adm.training.checkpoint import FINAL_FILES, LIVE_SCALARS, Start
 from adm.training.config import RunConfig, resolve_model_config, resolve_tasks, trajectory_config
 from adm.training.corpus import Corpus, DataPaths, load_corpus
 from adm.training.dataset import Batch, WindowDataset
@@ -42,14 +43,7 @@ from adm.training.distributed import (
     barrier,
     init_distributed,
 )
-from adm.training.resume import (
-    FINAL_FILES,
-    LIVE_SCALARS,
-    resume_or_start,
-    save_checkpoint,
-    write_final_files,
-)
-from adm.training.rng import capture_rng
+from adm.training.rng import capture_rng, seed_everything
 from adm.training.sampler import BatchStream, WindowBatchSampler
 from adm.training.scalars import COLUMNS, TASKS
 from adm.training.step import Trainer
@@ -57,7 +51,7 @@ from adm.weighting import build_weighting
 
 log = logging.getLogger("adm.training")
 
-__all__ = ["FINAL_FILES", "train"]
+__all__ = ["FINAL_FILES", "TrainingRun", "train"]
 
 
 class _Meter:
@@ -115,6 +109,235 @@ def _build(run: RunConfig, corpus: Corpus, speakers: Sequence[int], ctx: DistCon
     return Trainer(denoiser, weighting, diffusion, run.train, ctx)
 
 
+def _check_settings(run: RunConfig, speakers: list[int], ctx: DistContext) -> tuple[str, ...]:
+    """The run's tasks, after the checks that need no data.
+
+    Raises:
+        ConfigError: repeated speakers, a batch that does not split over the processes, or
+            an unknown task.
+    """
+    if not speakers or len(set(speakers)) != len(speakers):
+        raise ConfigError(f"--speakers: expected distinct speaker ids, got {speakers}")
+    if run.train.batch % ctx.world_size:
+        raise ConfigError(
+            f"train.batch: {run.train.batch} does not split over {ctx.world_size} processes"
+        )
+    tasks = resolve_tasks(run)
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise ConfigError(f"variant.tasks: unknown task(s) {unknown} (known: {list(TASKS)})")
+    return tasks
+
+
+class TrainingRun:
+    """One training run in ``outdir``: the corpus in memory, the denoiser and its optimiser
+    (:class:`adm.training.step.Trainer`), the checkpoints under ``outdir/checkpoints``.
+
+    Building it loads the data and the model; :meth:`run` resumes or starts, steps until
+    ``train.iterations`` and writes the final files.
+
+    Raises:
+        BadInputError: an input file is missing or malformed.
+        ConfigError: a setting is invalid or contradicts the data.
+    """
+
+    def __init__(
+        self,
+        paths: DataPaths,
+        speakers: Sequence[int],
+        outdir: str | Path,
+        run: RunConfig,
+        ctx: DistContext | None = None,
+    ):
+        self.ctx = ctx = ctx or init_distributed()
+        self.cfg = cfg = run.train
+        self.outdir, self.root = Path(outdir), Path(outdir) / "checkpoints"
+        self.speakers = [int(s) for s in speakers]
+        tasks = _check_settings(run, self.speakers, ctx)
+        corpus = load_corpus(
+            paths,
+            tasks,
+            self.speakers,
+            cfg.window,
+            cfg.window_stride,
+            cfg.seed_frames,
+            cfg.condition_dtype,
+        )
+        self.trainer = _build(run, corpus, self.speakers, ctx)
+        self._place_data(corpus)
+        self.per_rank = cfg.batch // ctx.world_size
+        self.sampler = self._batch_sampler(paths.split_dir / "train.txt")
+        self.metadata = self._metadata(run, corpus)
+        self.norm = corpus.norm_tensors()
+        self.key = config_hash(
+            {"run": trajectory_config(run), "speakers": self.speakers, "data": corpus.fingerprint()}
+        )
+
+    def _place_data(self, corpus: Corpus) -> None:
+        """The train and val windows where the model runs, and the loader's worker count."""
+        on_gpu = self.ctx.device.type == "cuda"
+        self.num_workers = 0 if on_gpu else self.cfg.num_workers
+        # On a GPU the whole corpus lives in device memory: a batch is one gather, no copies.
+        self.train_data = corpus.train.to(self.ctx.device) if on_gpu else corpus.train
+        self.val_data = corpus.val
+        if on_gpu and corpus.val is not None:
+            self.val_data = corpus.val.to(self.ctx.device)
+
+    def _batch_sampler(self, train_list: Path) -> WindowBatchSampler:
+        """This rank's shard of each epoch's batches.
+
+        Raises:
+            BadInputError: fewer training windows than one batch (named by the train list).
+        """
+        ctx, cfg = self.ctx, self.cfg
+        sampler = WindowBatchSampler(
+            len(self.train_data), self.per_rank, cfg.seed, ctx.rank, ctx.world_size
+        )
+        if sampler.batches_per_epoch == 0:
+            raise BadInputError(
+                train_list,
+                f"{len(self.train_data)} training windows, fewer than one batch of {cfg.batch}",
+            )
+        return sampler
+
+    def _metadata(self, run: RunConfig, corpus: Corpus) -> dict:
+        """What every weights file records of the run (the step is added per checkpoint)."""
+        return {
+            "format": ckpt.FORMAT,
+            "denoiser": run.model_name,
+            "model_config": to_dict(self.trainer.denoiser.config),
+            "diffusion": to_dict(run.diffusion),
+            "variant": {**to_dict(run.variant), "tasks": list(self.trainer.tasks)},
+            "speakers": self.speakers,
+            "audio_layout": corpus.audio_layout,
+            "config_hash": config_hash({"config": run.raw, "speakers": self.speakers}),
+            "train": to_dict(self.cfg),
+            # The weights depend on it in their last bits (float32 sums split over threads).
+            "threads": current_threads(),
+        }
+
+    # ------------------------------------------------------------------ the run
+    def run(self) -> Path:
+        """Resume or start, train until ``train.iterations``, write the final files; returns
+        ``outdir``."""
+        start = self.resume_or_start()
+        self.stream = BatchStream(
+            self.train_data,
+            self.sampler,
+            num_workers=self.num_workers,
+            epoch=start.epoch,
+            offset=start.offset,
+        )
+        self.scalars, self.val_log = start.scalars, start.val
+        if self.ctx.is_main:
+            self.outdir.mkdir(parents=True, exist_ok=True)
+            self.scalars.mirror(self.outdir / LIVE_SCALARS)
+            self._announce()
+        self._loop()
+        if self.ctx.is_main:
+            ckpt.write_final_files(self.outdir, self.root, self.cfg.iterations)
+        barrier(self.ctx)
+        return self.outdir
+
+    def resume_or_start(self) -> Start:
+        """Load the newest complete checkpoint written under the same settings and data, or
+        seed a fresh start (global RNGs seeded with ``seed + rank``, so ranks draw different
+        dropout masks). Damaged checkpoints and those of other settings are moved aside."""
+        ctx = self.ctx
+        if ctx.is_main:
+            ckpt.clean_partial(self.root)
+            ckpt.set_aside_damaged(self.root)
+        barrier(ctx)
+        found = ckpt.latest_checkpoint(self.root)
+        if found is not None:
+            state = ckpt.load_state(found[1] / "state.pt")
+            if state.get("format") == ckpt.STATE_FORMAT and state.get("resume_key") == self.key:
+                return ckpt.restore_checkpoint(self.trainer, found[1], state, ctx)
+            ckpt.set_aside_stale(self.root, str(state.get("resume_key", "unknown")), ctx)
+        seed_everything(self.cfg.seed + ctx.rank)
+        return Start.fresh()
+
+    def _loop(self) -> None:
+        """Step until ``train.iterations``: a scalars row every ``log_every`` steps and at the
+        first and last, a checkpoint every ``checkpoint_every`` steps and at the last."""
+        cfg = self.cfg
+        meter = _Meter(self.trainer.tasks, self.ctx.device)
+        steps = range(self.trainer.step, cfg.iterations)
+        self.bar = self.ctx.is_main and is_terminal()
+        for _ in progress(steps, "train", total=len(steps)) if self.bar else steps:
+            meter.add(self.trainer.train_step(next(self.stream)))
+            step = self.trainer.step
+            if step == 1 or step % cfg.log_every == 0 or step == cfg.iterations:
+                self._record(meter.row(step, self.trainer, self.ctx))
+            if step % cfg.checkpoint_every == 0 or step == cfg.iterations:
+                self.save(step)
+                meter.restart_clock()
+
+    # ------------------------------------------------------------------ logging
+    def _announce(self) -> None:
+        log.info(
+            "device %s x %d, batch %d (%d per process), %d batches per epoch, steps %d..%d",
+            self.ctx.device,
+            self.ctx.world_size,
+            self.cfg.batch,
+            self.per_rank,
+            self.sampler.batches_per_epoch,
+            self.trainer.step,
+            self.cfg.iterations,
+        )
+
+    def _record(self, row: dict) -> None:
+        """Append a scalars row (rank 0), and log it when no progress bar shows."""
+        if not self.ctx.is_main:
+            return
+        self.scalars.append(row)
+        if not self.bar:
+            log.info(
+                "step %d/%d loss %.5f (%s) %.2f it/s",
+                row["step"],
+                self.cfg.iterations,
+                row["loss_total"],
+                ", ".join(
+                    f"{t} {row[f'loss_{t}']:.5f} w {row[f'weight_{t}']:.4f}"
+                    for t in self.trainer.tasks
+                ),
+                row["it_per_s"],
+            )
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, step: int) -> None:
+        """Validate (rank 0) and write the checkpoint of ``step`` with every rank's RNGs."""
+        rng = all_gather_objects(capture_rng(self.trainer.generators()), self.ctx)
+        if not self.ctx.is_main:
+            return
+        if self.val_data is not None:
+            self._validate(step)
+        ckpt.save_checkpoint(
+            self.root,
+            self.trainer,
+            self.stream.position,
+            rng,
+            self.key,
+            {**self.metadata, "step": str(step)},
+            self.norm,
+            self.scalars,
+            self.val_log,
+            self.cfg.keep_checkpoints,
+        )
+
+    def _validate(self, step: int) -> None:
+        """The EMA model's loss on the val windows, recorded and logged."""
+        batches = _val_batches(self.val_data, self.per_rank)
+        val = self.trainer.evaluate(batches, seed=self.cfg.seed)
+        self.val_log.append({"step": step, **{f"loss_{k}": v for k, v in val.items()}})
+        log.info(
+            "step %d val loss %.5f (%s)",
+            step,
+            val["total"],
+            ", ".join(f"{t} {val[t]:.5f}" for t in self.trainer.tasks),
+        )
+
+
 def train(
     paths: DataPaths,
     speakers: Sequence[int],
@@ -128,127 +351,4 @@ def train(
         BadInputError: an input file is missing or malformed.
         ConfigError: a setting is invalid or contradicts the data.
     """
-    ctx = ctx or init_distributed()
-    cfg, outdir = run.train, Path(outdir)
-    speakers = [int(s) for s in speakers]
-    if not speakers or len(set(speakers)) != len(speakers):
-        raise ConfigError(f"--speakers: expected distinct speaker ids, got {speakers}")
-    if cfg.batch % ctx.world_size:
-        raise ConfigError(
-            f"train.batch: {cfg.batch} does not split over {ctx.world_size} processes"
-        )
-    tasks = resolve_tasks(run)
-    unknown = [t for t in tasks if t not in TASKS]
-    if unknown:
-        raise ConfigError(f"variant.tasks: unknown task(s) {unknown} (known: {list(TASKS)})")
-    corpus = load_corpus(
-        paths, tasks, speakers, cfg.window, cfg.window_stride, cfg.seed_frames, cfg.condition_dtype
-    )
-    trainer = _build(run, corpus, speakers, ctx)
-    on_gpu = ctx.device.type == "cuda"
-    # On a GPU the whole corpus lives in device memory: a batch is one gather, no host copies.
-    train_data = corpus.train.to(ctx.device) if on_gpu else corpus.train
-    val_data = corpus.val.to(ctx.device) if on_gpu and corpus.val is not None else corpus.val
-    per_rank = cfg.batch // ctx.world_size
-    sampler = WindowBatchSampler(len(train_data), per_rank, cfg.seed, ctx.rank, ctx.world_size)
-    if sampler.batches_per_epoch == 0:
-        raise BadInputError(
-            paths.split_dir / "train.txt",
-            f"{len(train_data)} training windows, fewer than one batch of {cfg.batch}",
-        )
-    metadata = {
-        "format": ckpt.FORMAT,
-        "denoiser": run.model_name,
-        "model_config": to_dict(trainer.denoiser.config),
-        "diffusion": to_dict(run.diffusion),
-        "variant": {**to_dict(run.variant), "tasks": list(trainer.tasks)},
-        "speakers": speakers,
-        "audio_layout": corpus.audio_layout,
-        "config_hash": config_hash({"config": run.raw, "speakers": speakers}),
-        "train": to_dict(cfg),
-        # The weights depend on it in their last bits (float32 sums split over threads).
-        "threads": current_threads(),
-    }
-    norm = corpus.norm_tensors()
-    key = config_hash(
-        {"run": trajectory_config(run), "speakers": speakers, "data": corpus.fingerprint()}
-    )
-    root = outdir / "checkpoints"
-    start = resume_or_start(trainer, root, key, ctx)
-    stream = BatchStream(
-        train_data,
-        sampler,
-        num_workers=0 if on_gpu else cfg.num_workers,
-        epoch=start.epoch,
-        offset=start.offset,
-    )
-    scalars, val_log = start.scalars, start.val
-    if ctx.is_main:
-        outdir.mkdir(parents=True, exist_ok=True)
-        scalars.mirror(outdir / LIVE_SCALARS)
-        log.info(
-            "device %s x %d, batch %d (%d per process), %d batches per epoch, steps %d..%d",
-            ctx.device,
-            ctx.world_size,
-            cfg.batch,
-            per_rank,
-            sampler.batches_per_epoch,
-            trainer.step,
-            cfg.iterations,
-        )
-
-    def save(step: int) -> None:
-        rng = all_gather_objects(capture_rng(trainer.generators()), ctx)
-        if not ctx.is_main:
-            return
-        if val_data is not None:
-            val = trainer.evaluate(_val_batches(val_data, per_rank), seed=cfg.seed)
-            val_log.append({"step": step, **{f"loss_{k}": v for k, v in val.items()}})
-            log.info(
-                "step %d val loss %.5f (%s)",
-                step,
-                val["total"],
-                ", ".join(f"{t} {val[t]:.5f}" for t in trainer.tasks),
-            )
-        save_checkpoint(
-            root,
-            trainer,
-            stream.position,
-            rng,
-            key,
-            {**metadata, "step": str(step)},
-            norm,
-            scalars,
-            val_log,
-            cfg.keep_checkpoints,
-        )
-
-    meter = _Meter(trainer.tasks, ctx.device)
-    steps = range(trainer.step, cfg.iterations)
-    bar = ctx.is_main and is_terminal()
-    for _ in progress(steps, "train", total=len(steps)) if bar else steps:
-        meter.add(trainer.train_step(next(stream)))
-        step = trainer.step
-        if step == 1 or step % cfg.log_every == 0 or step == cfg.iterations:
-            row = meter.row(step, trainer, ctx)
-            if ctx.is_main:
-                scalars.append(row)
-                if not bar:
-                    log.info(
-                        "step %d/%d loss %.5f (%s) %.2f it/s",
-                        step,
-                        cfg.iterations,
-                        row["loss_total"],
-                        ", ".join(
-                            f"{t} {row[f'loss_{t}']:.5f} w {row[f'weight_{t}']:.4f}"
-                            for t in trainer.tasks
-                        ),
-                        row["it_per_s"],
-                    )
-        if step % cfg.checkpoint_every == 0 or step == cfg.iterations:
-            save(step)
-            meter.restart_clock()
-    if ctx.is_main:
-        write_final_files(outdir, root, cfg.iterations)
-    barrier(ctx)
-    return outdir
+    return TrainingRun(paths, speakers, outdir, run, ctx).run()
