@@ -321,10 +321,9 @@ def plot_figure(results: Sequence[QuestionResult], methods: Sequence[str], out: 
     ax.set_xticks(x, [QUESTION_TITLES[r.question] for r in results])
     ax.set_ylabel("votes (%)")
     ax.set_ylim(0, top * 1.35)
-    n_participants = {r.preference.n for r in results}
+    totals = sorted({r.preference.n for r in results})
     ax.set_title(
-        f"User study: votes per question (N = {'/'.join(map(str, sorted(n_participants)))})",
-        fontsize=9,
+        f"User study: share of the votes ({'/'.join(map(str, totals))} per question)", fontsize=9
     )
     ax.legend(fontsize=7, loc="upper right")
     with atomic_path(out) as tmp:
