@@ -139,6 +139,9 @@ def run_serve(args: argparse.Namespace) -> int:
         "false",
         "--server.fileWatcherType",
         "none",
+        # Participants see the page only: no deploy button, no developer menu.
+        "--client.toolbarMode",
+        "viewer",
         "--",
         "--manifest",
         str(Path(args.manifest).resolve()),
