@@ -117,7 +117,7 @@ def face_shapes(weights: np.ndarray) -> dict[str, np.ndarray]:
     shift = 0.12 * (w("mouthLeft") - w("mouthRight")) + jaw_x
     half = {}
     lift = {}
-    for side, sign in (("Left", 1.0), ("Right", -1.0)):
+    for side in ("Left", "Right"):
         narrow = 0.45 * w("mouthPucker") + 0.35 * w("mouthFunnel")
         half[side] = 0.34 * (1.0 + 0.35 * w(f"mouthStretch{side}") - narrow) + 0.06 * w(
             f"mouthSmile{side}"
