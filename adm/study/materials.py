@@ -140,6 +140,10 @@ def load_method_motion(
             tables[cfg.variants()[0]][0],
             f"samples of {clip} disagree on (or lack) fps: {sorted(rates)}",
         )
+    fps = rates.pop()
+    if fps != round(fps):
+        # The renderer draws whole frames per second; every adm sample has an integer rate.
+        raise BadInputError(tables[cfg.variants()[0]][0], f"fps {fps} is not a whole number")
     frames = min(t.num_frames for _, t in tables.values())
     motion = {
         name: (
@@ -148,7 +152,7 @@ def load_method_motion(
         )
         for name, m in cfg.methods.items()
     }
-    return motion, rates.pop()
+    return motion, fps
 
 
 def _cut_wav(wav: Path, window: Window, out: Path) -> None:
@@ -227,7 +231,7 @@ def build_materials(
                 render_preview(
                     gesture[window.start : window.stop],
                     face[window.start : window.stop],
-                    window.fps,
+                    round(window.fps),
                     wav,
                     tmp / name,
                     size=tuple(cfg.size),
