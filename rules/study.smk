@@ -4,25 +4,6 @@
 # `python -m adm.study serve|analyse` (README). Inputs are functions, so a config without a
 # study: section only fails when the study is asked for.
 
-import adm.study.settings as study_settings
-
-
-def get_study_sample_dirs(wildcards):
-    return study_settings.study_sample_dirs(config)
-
-
-def get_study_wavs(wildcards):
-    return study_settings.study_wavs(config)
-
-
-def get_study_params(wildcards):
-    return study_settings.study_params(config)
-
-
-def get_study_sample_seed(wildcards):
-    return study_settings.study_sample_seed(config)
-
-
 rule study:
     input:
         samples=get_study_sample_dirs,
