@@ -15,6 +15,7 @@ rule study:
         cfg=get_study_params,
         seed=get_study_sample_seed,
         corpus=get_corpus_root(),
+    threads: 2
     log:
         "results/logs/study/materials.log",
     conda:
@@ -22,4 +23,4 @@ rule study:
     shell:
         "python -m adm.study materials --config {params.cfg:q} --split {input.split} "
         "--samples results/samples --corpus {params.corpus} --sample-seed {params.seed} "
-        "--outdir {output} > {log} 2>&1"
+        "--outdir {output} --workers {threads} > {log} 2>&1"

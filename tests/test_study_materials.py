@@ -81,7 +81,7 @@ def _sample_tree(root):
     return split
 
 
-def _materials(root, study=STUDY):
+def _materials(root, study=STUDY, *extra):
     return main(
         [
             "materials",
@@ -97,6 +97,7 @@ def _materials(root, study=STUDY):
             "0",
             "--outdir",
             str(root / "materials"),
+            *extra,
         ]
     )
 
@@ -107,7 +108,7 @@ def test_materials_render_every_method_of_every_group(tmp_path):
     )
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     _sample_tree(tmp_path)
-    assert _materials(tmp_path) == 0
+    assert _materials(tmp_path, STUDY, "--workers", "2") == 0  # two render processes
     manifest = load_manifest(tmp_path / "materials/manifest.json")
     assert manifest.methods == ["full", "no_uwp", "a2g_a2e"]
     # 3 s -> three 1 s windows; 1.6 s -> one window and a 0.6 s rest (>= 0.5 s): 5 candidates,

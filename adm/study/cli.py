@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     materials.add_argument("--corpus", required=True, help="corpus folder: <speaker>/<clip>.wav")
     materials.add_argument("--sample-seed", type=non_negative_int, required=True)
     materials.add_argument("--outdir", required=True, help="materials folder (replaced whole)")
+    materials.add_argument(
+        "--workers", type=positive_int, default=1, help="videos rendered at once (processes)"
+    )
     materials.set_defaults(run=run_materials)
 
     serve = commands.add_parser("serve", help="serve the study page")
@@ -109,7 +112,9 @@ def run_materials(args: argparse.Namespace) -> int:
     clips = [c for c in clips if c]
     if not clips:
         raise BadInputError(split, "lists no clips")
-    manifest = build_materials(cfg, clips, args.samples, args.corpus, args.sample_seed, args.outdir)
+    manifest = build_materials(
+        cfg, clips, args.samples, args.corpus, args.sample_seed, args.outdir, args.workers
+    )
     log.info(
         "%d groups x %d methods -> %s", len(manifest.groups), len(manifest.methods), args.outdir
     )

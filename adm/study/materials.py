@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 import secrets
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +180,24 @@ def _renderer():
     return render_preview
 
 
+def _render(job: tuple) -> Path:
+    gesture, face, fps, wav, out, size = job
+    return _renderer()(gesture, face, fps, wav, out, size=size, title=None)
+
+
+def _render_all(jobs: list[tuple], workers: int) -> None:
+    """Render every (group, method) video; ``workers`` processes at a time. Each writes its own
+    file, so the processes share nothing."""
+    if workers <= 1:
+        for job in jobs:
+            _render(job)
+        return
+    context = multiprocessing.get_context("spawn")  # no forked matplotlib or ffmpeg state
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+        for done, _ in enumerate(pool.map(_render, jobs), start=1):
+            log.info("rendered %d of %d videos", done, len(jobs))
+
+
 def build_materials(
     cfg: StudyConfig,
     clips: Sequence[str],
@@ -185,8 +205,11 @@ def build_materials(
     corpus_root: str | Path,
     sample_seed: int,
     outdir: str | Path,
+    workers: int = 1,
 ) -> Manifest:
     """Cut the groups, render every method's video and write ``<outdir>/manifest.json``.
+
+    ``workers`` videos are rendered at once (processes).
 
     The folder appears whole or not at all (a failed render leaves the previous one).
 
@@ -194,7 +217,7 @@ def build_materials(
         BadInputError: a missing or malformed sample or wav.
         ConfigError: no clip gives a window of ``min_seconds``; no renderer.
     """
-    render_preview = _renderer()
+    _renderer()  # no renderer: stop before reading anything
     samples_root, corpus_root, outdir = Path(samples_root), Path(corpus_root), Path(outdir)
     motions = {}
     candidates: list[Window] = []
@@ -219,42 +242,22 @@ def build_materials(
         )
     groups = []
     with atomic_dir(outdir) as tmp, tempfile.TemporaryDirectory() as scratch:
+        jobs = []
         for index, window in enumerate(chosen, start=1):
             group_id = f"g{index:02d}"
             wav = Path(scratch) / f"{group_id}.wav"
             speaker = window.clip.split("_", 1)[0]
             _cut_wav(corpus_root / speaker / f"{window.clip}.wav", window, wav)
+            (tmp / group_id).mkdir()
             videos = {}
             for method, (gesture, face) in motions[window.clip].items():
-                name = f"{group_id}/{secrets.token_hex(8)}.mp4"
-                (tmp / group_id).mkdir(exist_ok=True)
-                render_preview(
-                    gesture[window.start : window.stop],
-                    face[window.start : window.stop],
-                    round(window.fps),
-                    wav,
-                    tmp / name,
-                    size=tuple(cfg.size),
-                    title=None,
-                )
-                videos[method] = name
-            groups.append(
-                Group(
-                    group_id,
-                    window.clip,
-                    window.start / window.fps,
-                    window.stop / window.fps,
-                    videos,
-                )
-            )
-            log.info(
-                "%s: %s %.1f-%.1f s, %d videos",
-                group_id,
-                window.clip,
-                groups[-1].start_s,
-                groups[-1].end_s,
-                len(videos),
-            )
+                videos[method] = f"{group_id}/{secrets.token_hex(8)}.mp4"
+                cut = (gesture[window.start : window.stop], face[window.start : window.stop])
+                jobs.append((*cut, round(window.fps), wav, tmp / videos[method], tuple(cfg.size)))
+            start_s, end_s = window.start / window.fps, window.stop / window.fps
+            groups.append(Group(group_id, window.clip, start_s, end_s, videos))
+            log.info("%s: %s %.1f-%.1f s", group_id, window.clip, start_s, end_s)
+        _render_all(jobs, workers)
         manifest = Manifest(
             list(cfg.methods),
             groups,
