@@ -119,18 +119,17 @@ def _group_page(manifest: Manifest, store: VoteStore, participant: str, plan: Pl
             on_change=_save,
             args=(store, participant, plan, group_id, question),
         )
-    complete = all((group_id, q) in store.answers(participant) for q in QUESTIONS)
+    # The radios' callbacks save before the script reruns, so `answers` is up to date.
+    complete = all((group_id, q) in answers for q in QUESTIONS)
     back, forward = st.columns(2)
     if back.button("Previous", disabled=page == 0):
         st.session_state.page = page - 1
         st.rerun()
     last = page == total - 1
     if forward.button("Finish" if last else "Next", disabled=not complete, type="primary"):
-        # Next unanswered group after this one, else the end (answers may have been skipped
-        # back and forth).
-        st.session_state.page = (
-            page + 1 if not last else _first_open(plan, store.answers(participant))
-        )
+        # Groups are answered in order (Next needs the three answers), so after the last
+        # group everything is answered and this leads to the end.
+        st.session_state.page = page + 1 if not last else _first_open(plan, answers)
         st.rerun()
     if not complete:
         st.caption("Answer the three questions to go on.")
