@@ -147,4 +147,7 @@ def app() -> None:
         _group_page(manifest, store, participant, plan)
 
 
-app()
+# Streamlit runs this file as __main__; a process spawned from one that ran it (multiprocessing
+# re-imports the main module as __mp_main__) must not draw the page.
+if __name__ == "__main__":
+    app()
