@@ -71,6 +71,7 @@ def test_empty_video_and_missing_manifest(tmp_path):
     (tmp_path / "g01/v2.mp4").write_bytes(b"")
     with pytest.raises(BadInputError, match=r"the video of a2g_a2e, .*v2.mp4, is empty"):
         load_manifest(path)
+    assert load_manifest(path, check_videos=False).methods == METHODS  # what analyse reads
     with pytest.raises(BadInputError, match="no such manifest"):
         load_manifest(tmp_path / "absent.json")
     path.write_text("{not json")

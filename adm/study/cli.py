@@ -167,7 +167,7 @@ def run_analyse(args: argparse.Namespace) -> int:
     if args.manifest:
         from adm.study.design import load_manifest
 
-        manifest_methods = load_manifest(args.manifest).methods
+        manifest_methods = load_manifest(args.manifest, check_videos=False).methods
         if methods and methods != manifest_methods:
             raise ConfigError(f"--methods {methods} differ from the manifest's {manifest_methods}")
         methods = manifest_methods

@@ -108,8 +108,11 @@ class Manifest:
         )
 
 
-def load_manifest(path: str | Path) -> Manifest:
+def load_manifest(path: str | Path, *, check_videos: bool = True) -> Manifest:
     """Read and check a manifest: every group has one existing, non-empty video per method.
+
+    ``check_videos=False`` skips the video files (the analysis needs only the methods, and
+    may run where the videos are not).
 
     Raises:
         BadInputError: the file is missing or malformed, or a video is missing or empty.
@@ -148,7 +151,7 @@ def load_manifest(path: str | Path) -> Manifest:
             raise BadInputError(
                 path, f"group {group.id} has videos of {sorted(group.videos)}, not of {methods}"
             )
-        for method, video in group.videos.items():
+        for method, video in group.videos.items() if check_videos else ():
             file = path.parent / video
             if not file.is_file() or file.stat().st_size == 0:
                 state = "is empty" if file.is_file() else "does not exist"
