@@ -156,8 +156,14 @@ def served(tmp_path):
             time.sleep(0.5)
         yield url, votes
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server and the Streamlit process it started
-        server.wait(timeout=30)
+        # The server and the Streamlit process it runs; Streamlit's graceful shutdown can hang,
+        # so what has not exited after a while is killed.
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
 
 
 @pytest.fixture

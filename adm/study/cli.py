@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -154,10 +154,10 @@ def run_serve(args: argparse.Namespace) -> int:
         str(Path(args.votes).resolve()),
     ]
     log.info("study page on http://%s:%d", args.address, args.port)
-    try:
-        return subprocess.run(command, check=False).returncode
-    except KeyboardInterrupt:
-        return 0
+    # Become the Streamlit server (one process: a stop signal reaches it directly).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
 
 
 def run_analyse(args: argparse.Namespace) -> int:
