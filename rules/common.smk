@@ -7,6 +7,7 @@ from snakemake.logging import logger
 from snakemake.utils import validate
 
 import adm.pipeline as pipeline
+import adm.study.settings as study_settings
 from adm.summary import skipped_clips_summary
 
 
@@ -107,6 +108,24 @@ def get_sample_dirs():
 
 def get_jawopen_clip():
     return pipeline.jawopen_clip(config)
+
+
+# The study's inputs are functions of the job, so that a config without a study: section
+# fails only when the study is asked for.
+def get_study_sample_dirs(wildcards):
+    return study_settings.study_sample_dirs(config)
+
+
+def get_study_wavs(wildcards):
+    return study_settings.study_wavs(config)
+
+
+def get_study_params(wildcards):
+    return study_settings.study_params(config)
+
+
+def get_study_sample_seed(wildcards):
+    return study_settings.study_sample_seed(config)
 
 
 def get_final_targets():

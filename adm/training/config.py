@@ -71,6 +71,9 @@ class TrainConfig:
             on CUDA the windows are gathered on the GPU itself).
         condition_dtype: storage dtype of audio/text features in memory ("float32", "float16",
             "bfloat16"); halves the footprint of the 1133-dim audio features.
+        text_dropout: probability that a training window's text condition is replaced by the
+            "no transcript" input (zeros in normalised units, the train mean), so that the
+            model can generate from audio alone; 0 disables it.
     """
 
     batch: int = 200
@@ -93,6 +96,7 @@ class TrainConfig:
     compile: bool = False
     num_workers: int = 0
     condition_dtype: str = "float32"
+    text_dropout: float = 0.1
 
     def __post_init__(self) -> None:
         where = "train"
@@ -124,6 +128,8 @@ class TrainConfig:
             raise ConfigError(
                 f"{where}.seed_frames: {self.seed_frames} must be smaller than window {self.window}"
             )
+        if not 0.0 <= self.text_dropout <= 1.0:
+            raise ConfigError(f"{where}.text_dropout: must be in [0, 1], got {self.text_dropout}")
         if self.condition_dtype not in CONDITION_DTYPES:
             raise ConfigError(
                 f"{where}.condition_dtype: expected one of {list(CONDITION_DTYPES)}, "

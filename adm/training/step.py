@@ -143,6 +143,16 @@ class Trainer:
         eps = torch.randn((total, *x0.shape[1:]), generator=generator, device=generator.device)
         return t[rank::world], eps[rank::world].to(device=x0.device, dtype=x0.dtype)
 
+    def _drop_text(self, text: Tensor, world: int, rank: int) -> Tensor:
+        """``text`` [B, W, Dt] with each window replaced, with probability
+        ``train.text_dropout``, by the "no transcript" input: zeros, the train mean in
+        normalised units (what generation without a transcript feeds). Drawn for the global
+        batch from the noise generator, as ``t`` and ``eps``, so resume stays exact."""
+        total = text.shape[0] * world
+        draw = torch.rand(total, generator=self.noise, device=self.noise.device)
+        keep = (draw >= self.cfg.text_dropout)[rank::world].to(text.device, text.dtype)
+        return text * keep[:, None, None]
+
     def train_step(self, batch: Batch) -> dict[str, Tensor]:
         """One optimiser step on this rank's ``batch``; returns detached losses.
 
@@ -152,6 +162,8 @@ class Trainer:
         x0, cond = batch.to(self.ctx.device, non_blocking=True)  # no-op if already there
         world, rank = self.ctx.world_size, self.ctx.rank
         t, eps = self._draw(x0, self.noise, world, rank)
+        if self.cfg.text_dropout > 0 and "text" in cond:
+            cond = {**cond, "text": self._drop_text(cond["text"], world, rank)}
         x_t, target = self.diffusion.training_targets(x0, t, eps)
         valid = all_reduce_sum(cond["mask"].sum(), self.ctx)
         self.module.train()
