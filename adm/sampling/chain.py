@@ -9,6 +9,10 @@ whole batch; only the cheap per-step update runs row by row, through the process
 and Song et al. 2021 eq. 12), fed the batched network output. For one row the result is exactly
 ``p_sample_loop`` / ``ddim_sample_loop`` with that generator.
 
+The few-step solvers of :mod:`adm.diffusion.solvers` (DPM-Solver++) run the same way: the
+initial noise comes from each row's generator, the deterministic form draws nothing after it,
+and the stochastic form draws each step's noise row by row from the same generators.
+
 Generators live on the CPU (noise is drawn there and moved), so a seed gives the same noise on
 any device.
 """
@@ -24,8 +28,9 @@ from torch import Tensor
 
 from adm.diffusion import GaussianDiffusion, randn_like
 from adm.diffusion.sampling import Model
+from adm.diffusion.solvers import SOLVERS, make_solver
 
-Sampler = Literal["ddpm", "ddim"]
+Sampler = Literal["ddpm", "ddim", "dpmpp_2m", "dpmpp_2m_sde"]
 
 
 def clip_generator(seed: int, stem: str) -> torch.Generator:
@@ -47,6 +52,7 @@ def sample_chain(
     sampler: Sampler = "ddpm",
     eta: float = 0.0,
     device: torch.device | str = "cpu",
+    steps: int | None = None,
 ) -> Tensor:
     """Sample ``x_0`` ``shape`` = ``[B, ...]`` from noise, row ``b`` drawing from ``generators[b]``.
 
@@ -56,16 +62,27 @@ def sample_chain(
         shape: ``[B, W, Dx]``.
         cond: the conditions, batched as ``x``.
         generators: one CPU generator per row.
-        sampler: "ddpm" (ancestral steps) or "ddim".
+        sampler: "ddpm" (ancestral steps), "ddim", or a solver of
+            :data:`adm.diffusion.solvers.SOLVERS` ("dpmpp_2m", "dpmpp_2m_sde").
         eta: DDIM stochasticity (0 = deterministic, no noise drawn after the start).
         device: where ``x`` and the model live.
+        steps: network calls of a solver (the process's own steps for "ddpm"/"ddim").
     """
     if len(generators) != shape[0]:
         raise ValueError(f"{len(generators)} generators for a batch of {shape[0]}")
-    if sampler not in ("ddpm", "ddim"):
-        raise ValueError(f"sampler must be 'ddpm' or 'ddim', got {sampler!r}")
+    if sampler not in ("ddpm", "ddim", *SOLVERS):
+        known = ["ddpm", "ddim", *SOLVERS]
+        raise ValueError(f"sampler must be one of {known}, got {sampler!r}")
     one = (1, *shape[1:])
     x = torch.cat([randn_like(torch.empty(one, device=device), g) for g in generators])
+    if sampler in SOLVERS:
+        if steps is None:
+            raise ValueError(f"sampler {sampler!r} needs a step count")
+
+        def noise(like: Tensor) -> Tensor:
+            return torch.cat([randn_like(like[b : b + 1], g) for b, g in enumerate(generators)])
+
+        return make_solver(diffusion, sampler, steps).sample(model, x, cond, noise)
     timestep_map = torch.as_tensor(diffusion.timestep_map, dtype=torch.long, device=device)
     with torch.no_grad():
         for i in range(diffusion.num_timesteps - 1, -1, -1):
