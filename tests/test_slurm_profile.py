@@ -108,8 +108,9 @@ def test_the_documented_command_does_not_serialise_gpu_jobs():
     # documented command leaves it out, so GPU jobs are limited by `jobs` alone.
     from snakemake.cli import parse_args
 
-    command = (PROFILE / "config.yaml").read_text()
-    assert "--workflow-profile none" in command
+    command = "snakemake --profile workflow/profiles/slurm --workflow-profile none"
+    assert command in (PROFILE / "config.yaml").read_text()
+    assert command in (ROOT / "README.md").read_text()
     _, args = parse_args(["--profile", str(PROFILE), "--workflow-profile", "none", "-n"])
     assert args.executor == "slurm" and "gpu" not in (args.resources or {})
     _, with_default = parse_args(["--profile", str(PROFILE), "-n"])
