@@ -83,13 +83,16 @@ def _flow_error(diffusion, solver: MultistepSolver, noise: torch.Tensor) -> floa
 def test_indices_run_from_the_noisiest_step_to_zero():
     assert solver_indices(T, 1) == [T - 1]
     assert solver_indices(10, 10) == list(range(9, -1, -1))
-    for calls in [*range(2, T + 1, 37), T]:
-        points = solver_indices(T, calls)
-        assert len(points) == calls and points[0] == T - 1 and points[-1] == 0
-        assert all(a > b for a, b in zip(points, points[1:], strict=False))
-    # Denser near the clean end, where the finest details are resolved.
-    points = solver_indices(T, 25)
-    assert points[-2] - points[-1] < points[0] - points[1]
+    for power in (0.5, 1.0, 2.0):
+        for calls in [*range(2, T + 1, 37), T - 1, T]:
+            points = solver_indices(T, calls, power)
+            assert len(points) == calls and points[0] == T - 1 and points[-1] == 0
+            assert all(a > b for a, b in zip(points, points[1:], strict=False))
+    # Power 2 is denser near the clean end, power 0.5 near the noisy end.
+    clean, noisy = solver_indices(T, 25, 2.0), solver_indices(T, 25, 0.5)
+    assert clean[-2] - clean[-1] < clean[0] - clean[1]
+    assert noisy[0] - noisy[1] < noisy[-2] - noisy[-1]
+    assert make_solver(make_diffusion("cosine", T, "x0"), "dpmpp_2m_sde", 25).indices == clean
     with pytest.raises(ValueError, match="steps must be in"):
         solver_indices(10, 11)
 

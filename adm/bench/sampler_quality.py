@@ -8,7 +8,8 @@ the prepared test clips and their features, the metric models and the test set's
 runs the sample stage's own code (``adm.sample``, into a temporary folder) and the evaluate
 stage's own code (``adm.evaluation.run.evaluate``) with the sample and evaluate settings that
 ``--config`` gives the pipeline (guidance, batch, evaluation keys). Each sampler is
-``name[:steps]``: ``ddpm`` (the full chain), ``ddim:N``, ``dpmpp_2m:N``, ``dpmpp_2m_sde:N``.
+``name[:steps]``: ``ddpm`` (the full chain), ``ddim:N`` (``ddim:N:eta`` for a stochastic DDIM),
+``dpmpp_2m:N``, ``dpmpp_2m_sde:N``.
 
 The table gives, per sampler, the network calls per window, the seconds of one sample stage
 (mean over seeds, in-process: loading, generation and writing, on this machine's CPU or GPU at
@@ -51,28 +52,46 @@ BAR_RATIO = 1.05
 
 @dataclass(frozen=True)
 class Spec:
-    """One sampler setting: ``sampler`` and its ``steps`` (None for the full chain)."""
+    """One sampler setting: ``sampler``, its ``steps`` (None for the full chain) and, for DDIM,
+    ``eta`` (``ddim:50:1`` is DDIM-50 with eta 1, the ancestral step on the strided chain)."""
 
     sampler: str
     steps: int | None
+    eta: float | None = None
 
     @classmethod
     def parse(cls, text: str) -> Spec:
-        name, _, steps = text.partition(":")
+        name, _, rest = text.partition(":")
+        steps, _, eta = rest.partition(":")
         if name not in SAMPLERS:
             raise ConfigError(f"--samplers: unknown sampler {name!r} in {text!r} ({SAMPLERS})")
         if name == "ddpm":
-            if steps:
+            if rest:
                 raise ConfigError(f"--samplers: ddpm runs the whole chain, got {text!r}")
             return cls(name, None)
         if not steps.isdigit() or int(steps) < 1:
             raise ConfigError(f"--samplers: expected {name}:<steps>, got {text!r}")
-        return cls(name, int(steps))
+        if not eta:
+            return cls(name, int(steps))
+        try:
+            value = float(eta)
+        except ValueError:
+            value = -1.0
+        if name != "ddim" or value < 0:
+            raise ConfigError(f"--samplers: only ddim takes an eta >= 0 (ddim:50:1), got {text!r}")
+        return cls(name, int(steps), value)
+
+    @property
+    def label(self) -> str:
+        base = sampler_label(self.sampler, self.steps)
+        return base if self.eta is None else f"{base} (eta {self.eta:g})"
 
     def sample_config(self, base: dict) -> dict:
         config = {**base, "sampler": self.sampler}
         if self.steps is not None:
             config["steps"] = self.steps
+        if self.eta is not None:
+            config["eta"] = self.eta
         return config
 
 
@@ -182,7 +201,7 @@ def render(rows: list[Row], seeds: list[int], chain: int) -> str:
         ratios = [None, None]
         if base is not None and row is not base:
             ratios = [_ratio(fgd, base.mean("fgd")), _ratio(fd, base.mean("fd"))]
-        label = sampler_label(row.spec.sampler, row.spec.steps, chain)
+        label = f"DDPM-{chain}" if row.spec.sampler == "ddpm" else row.spec.label
         seconds = statistics.fmean(row.seconds)
         lines.append(
             f"| {label} | {row.calls} | {seconds:.1f} | {_fmt(fgd)} | {_fmt(fd)} | "
@@ -254,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
             row.seconds.append(seconds)
             row.metrics.append(metrics)
             print(
-                f"{sampler_label(spec.sampler, spec.steps, chain)} seed {seed}: {seconds:.1f} s, "
+                f"{spec.label} seed {seed}: {seconds:.1f} s, "
                 f"FGD {_fmt(metrics.get('fgd'))}, FD {_fmt(metrics.get('fd'))}",
                 file=sys.stderr,
                 flush=True,
