@@ -15,7 +15,11 @@ def test_sampler_specs_parse_with_their_steps():
     assert bench.Spec.parse("ddim:50").sample_config({"batch": 16}) == {
         "batch": 16, "sampler": "ddim", "steps": 50,
     }  # fmt: skip
-    for bad in ("heun:10", "ddim", "ddim:0", "ddpm:100"):
+    stochastic = bench.Spec.parse("ddim:50:1")
+    assert stochastic.sample_config({})["eta"] == 1.0
+    assert stochastic.label() == "DDIM-50 (eta 1)"
+    assert bench.Spec.parse("ddpm").label(1000) == "DDPM-1000"
+    for bad in ("heun:10", "ddim", "ddim:0", "ddpm:100", "dpmpp_2m:20:1", "ddim:50:x"):
         with pytest.raises(ConfigError, match="--samplers"):
             bench.Spec.parse(bad)
 

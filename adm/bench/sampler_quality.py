@@ -81,9 +81,8 @@ class Spec:
             raise ConfigError(f"--samplers: only ddim takes an eta >= 0 (ddim:50:1), got {text!r}")
         return cls(name, int(steps), value)
 
-    @property
-    def label(self) -> str:
-        base = sampler_label(self.sampler, self.steps)
+    def label(self, chain: int | None = None) -> str:
+        base = sampler_label(self.sampler, self.steps, chain)
         return base if self.eta is None else f"{base} (eta {self.eta:g})"
 
     def sample_config(self, base: dict) -> dict:
@@ -201,7 +200,7 @@ def render(rows: list[Row], seeds: list[int], chain: int) -> str:
         ratios = [None, None]
         if base is not None and row is not base:
             ratios = [_ratio(fgd, base.mean("fgd")), _ratio(fd, base.mean("fd"))]
-        label = f"DDPM-{chain}" if row.spec.sampler == "ddpm" else row.spec.label
+        label = row.spec.label(chain)
         seconds = statistics.fmean(row.seconds)
         lines.append(
             f"| {label} | {row.calls} | {seconds:.1f} | {_fmt(fgd)} | {_fmt(fd)} | "
@@ -273,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
             row.seconds.append(seconds)
             row.metrics.append(metrics)
             print(
-                f"{spec.label} seed {seed}: {seconds:.1f} s, "
+                f"{spec.label(chain)} seed {seed}: {seconds:.1f} s, "
                 f"FGD {_fmt(metrics.get('fgd'))}, FD {_fmt(metrics.get('fd'))}",
                 file=sys.stderr,
                 flush=True,
