@@ -114,3 +114,21 @@ def test_speakers_are_checked_once_per_sampling_call(model, monkeypatch):
     assert checks == [[0, 2]]  # one check for two clips, each of several windows and steps
     with pytest.raises(ValueError, match=r"ids must be in \[0, 3\)"):
         generate(model, diffusion, [_clip(3)], config, seed=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_forward_never_synchronises_on_cuda(model):
+    # CUDA's own check: with sync debug mode "error" any host synchronisation raises.
+    gpu = build_denoiser("adm", TINY).eval().cuda()
+    gpu.load_state_dict(model.state_dict())
+    x, t, cond = _inputs(gpu)
+    x, t = x.cuda(), t.cuda()
+    cond = {k: v.cuda() for k, v in cond.items()}
+    with torch.no_grad():
+        gpu(x, t, cond)  # warm-up: first-call allocations may synchronise
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            gpu(x, t, cond)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
