@@ -60,7 +60,7 @@ def solver_indices(num_timesteps: int, calls: int, power: float = 2.0) -> list[i
     ``power = 2`` (DPM-Solver's "time quadratic" spacing, what the solvers use) is dense near
     ``t = 0``, where the log-SNR of the cosine schedule changes fastest. On Gaussian data, where
     the exact solution is known, it is the spacing with which both forms are accurate: evenly in
-    time (power 1) or denser near ``T`` (power < 1) leave a long last step, over which the
+    time (power 1) or denser near ``T`` (power < 1) leave a long last step in log-SNR, where the
     second-order extrapolation inflates the variance several-fold (first order there instead
     collapses it), and evenly in log-SNR is no better, because the schedule's clipped last betas
     put a jump of several units of log-SNR into the last few indices. Rounding can make
