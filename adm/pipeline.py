@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from adm import samplers
 from adm.config import from_dict, to_dict
 from adm.data.download import REQUIRED_EXTENSIONS, expected_beat_stems
 from adm.data.settings import DataConfig
@@ -229,11 +230,10 @@ def evaluate_params(config: dict) -> str:
 
 
 def sampler_label(config: dict) -> str:
-    """e.g. ``DDPM-1000`` or ``DDIM-50``."""
+    """e.g. ``DDPM-1000``, ``DDIM-50`` or ``DPM++2M-SDE-25``."""
     sample = section(config, "sample")
-    if sample.get("sampler", "ddpm") == "ddim":
-        return f"DDIM-{sample.get('steps', 50)}"
-    return f"DDPM-{section(config, 'diffusion').get('steps', 1000)}"
+    chain = section(config, "diffusion").get("steps", 1000)
+    return samplers.sampler_label(sample.get("sampler", "ddpm"), sample.get("steps", 50), chain)
 
 
 def table_context(config: dict) -> str:

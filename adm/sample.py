@@ -14,10 +14,12 @@ length (30). The first window is seeded with the ground truth's first 30 frames 
 DiffuseStyleGesture+ and the paper: it gives the model a start pose); every later window with
 the previous window's generated last 30 frames, and the overlaps are crossfaded. ``--config``
 keys: ``sampler`` ("ddpm": the full training chain, the paper; "ddim": ``steps`` strided
-steps), ``steps``, ``eta`` (DDIM noise), ``guidance`` (classifier-free scale on the speaker,
-1 = off) and ``batch`` (windows per network call). One run takes one ``--seed``; the same seed
-and ``--threads`` (CPU threads, recorded in each clip's metadata) give identical output on the
-same machine, and a clip's noise does not depend on the other clips sampled with it.
+steps; "dpmpp_2m" / "dpmpp_2m_sde": DPM-Solver++(2M), deterministic or stochastic, with
+``steps`` network calls), ``steps``, ``eta`` (DDIM noise), ``guidance`` (classifier-free scale
+on the speaker, 1 = off) and ``batch`` (windows per network call). One run takes one ``--seed``;
+the same seed and ``--threads`` (CPU threads, recorded in each clip's metadata) give identical
+output on the same machine, and a clip's noise does not depend on the other clips sampled with
+it.
 
 Writes ``<outdir>/<clip>.parquet`` (+ ``.bvh`` for gestures, ``.json`` for the face) and
 ``<outdir>/samples.tsv``; the folder appears only when every clip is written.
@@ -34,6 +36,7 @@ from pathlib import Path
 from adm.cli import clip_name, non_negative_int, run_stage
 from adm.config import config_hash, from_dict, parse_json_arg, to_dict
 from adm.data.split import read_split_list
+from adm.diffusion.solvers import SOLVERS
 from adm.errors import BadInputError
 from adm.sampling import (
     SampleConfig,
@@ -101,6 +104,8 @@ def main(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint, device=device, ema=not args.raw_weights)
     model_config = ckpt.model.config
     diffusion = sampling_diffusion(ckpt.diffusion_config, config)
+    # Network calls per window: a solver's own count, else every step of the process.
+    calls = config.steps if config.sampler in SOLVERS else int(diffusion.num_timesteps)
     if config.guidance != 1.0 and getattr(model_config, "cond_drop_prob", 0.0) == 0.0:
         # The unconditional branch was never trained: guidance then extrapolates from noise.
         log.warning(
@@ -119,7 +124,7 @@ def main(args: argparse.Namespace) -> int:
         len(clips),
         frames,
         config.sampler,
-        diffusion.num_timesteps,
+        calls,
         device,
     )
     start = time.perf_counter()
@@ -131,7 +136,7 @@ def main(args: argparse.Namespace) -> int:
         "tasks": list(ckpt.tasks),
         "seed": args.seed,
         "sampler": config.sampler,
-        "steps": int(diffusion.num_timesteps),
+        "steps": calls,
         "eta": config.eta if config.sampler == "ddim" else None,
         "guidance": config.guidance,
         "sample_config": to_dict(config),

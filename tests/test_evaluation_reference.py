@@ -139,6 +139,10 @@ def test_a_reference_of_other_settings_or_files_is_refused(data, reference_file,
     save_metric_model(vae, FaceVAE(51, 16).eval())  # freshly initialised: other weights
     with pytest.raises(BadInputError, match="another face_vae file"):
         _evaluate(data, samples=samples, reference=reference_file, face_vae=vae)
+    # The same norm file elsewhere (a copied or moved results folder) is the same input.
+    moved = tmp_path / "norm_copy.json"
+    shutil.copy(data["root"] / "norm.json", moved)
+    assert _evaluate(data, samples=samples, reference=reference_file, norm=moved)["metrics"]
 
 
 def test_reference_cli_errors_leave_no_file(data, tmp_path, capsys):  # noqa: F811

@@ -195,7 +195,9 @@ def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="x_t"):
         model(x[..., :50], t, cond)
     with pytest.raises(ValueError, match="speaker"):
-        model(x, t, {**cond, "speaker": torch.tensor([0, 3])})
+        model(x, t, {**cond, "speaker": torch.tensor([0, 1, 2])})
+    with pytest.raises(ValueError, match=r"speaker.*ids must be in \[0, 3\)"):
+        model.check_speakers(torch.tensor([0, 3]))
     with pytest.raises(ValueError, match="audio"):
         model(x, t, {k: v for k, v in cond.items() if k != "audio"})
     with pytest.raises(ValueError, match="seed"):

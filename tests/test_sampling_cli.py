@@ -205,6 +205,18 @@ def test_ddim_eta0_is_deterministic_and_seeded(data, tmp_path):
     assert not np.array_equal(_gesture(tmp_path / "a", stem), _gesture(tmp_path / "c", stem))
 
 
+@pytest.mark.parametrize("solver", ["dpmpp_2m", "dpmpp_2m_sde"])
+def test_solvers_record_their_calls_and_are_seeded(data, tmp_path, solver):
+    config = {"sampler": solver, "steps": 5}
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        assert _run(data, tmp_path / name, seed=seed, **config) == 0
+    stem = "2_scott_0_1_1"
+    meta = read_frames(tmp_path / "a" / f"{stem}.parquet").metadata
+    assert meta["sampler"] == solver and meta["steps"] == 5
+    assert np.array_equal(_gesture(tmp_path / "a", stem), _gesture(tmp_path / "b", stem))
+    assert not np.array_equal(_gesture(tmp_path / "a", stem), _gesture(tmp_path / "c", stem))
+
+
 def test_batching_across_clips_does_not_change_a_clip(data, seed0, tmp_path):
     # Per-clip generators make the noise identical; the network's float rounding may differ
     # with the batch size (BLAS blocking), hence a tolerance far below any visible change.

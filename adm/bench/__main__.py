@@ -16,6 +16,8 @@ def available() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     names = available()
+    if argv and not argv[0].startswith("-"):
+        argv[0] = argv[0].replace("-", "_")  # `sampler-quality` names adm.bench.sampler_quality
     if not argv or argv[0] in {"-h", "--help"} or argv[0] not in names:
         print(f"usage: python -m adm.bench {{{','.join(names)}}} [options]", file=sys.stderr)
         return 0 if argv and argv[0] in {"-h", "--help"} else 2

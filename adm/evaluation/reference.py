@@ -249,7 +249,8 @@ class MetricReference:
                             f"was built with evaluate.{name} = {have.get(name)!r}, the "
                             f"evaluation uses {want.get(name)!r}",
                         )
-            elif want != have:
+            elif want.get("sha256") != have.get("sha256"):
+                # By content: the same file in a copied or moved results folder is the same input.
                 raise BadInputError(path, f"was built from another {key} file ({have['path']})")
 
 

@@ -124,8 +124,24 @@ class ADMDenoiser(nn.Module):
         )
 
     # ------------------------------------------------------------------ inputs
+    def check_speakers(self, speaker: Tensor) -> None:
+        """Raise unless every speaker index ``[B]`` is one of the model's ``[0, num_speakers)``.
+
+        This reads the values, which on a GPU waits for the device; callers check once per
+        sampling call (or per dataset) rather than per network call, which is why
+        :meth:`forward` checks shapes only. An id equal to ``num_speakers`` would otherwise
+        silently select the null speaker.
+        """
+        n = self.config.num_speakers
+        ids = speaker.detach().cpu()
+        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n):
+            raise ValueError(f"cond['speaker']: ids must be in [0, {n}), got {ids.tolist()}")
+
     def _check_inputs(self, x_t: Tensor, t: Tensor, cond: Mapping[str, Tensor]) -> None:
-        """Shape checks with messages that name the offending entry."""
+        """Shape and dtype checks with messages that name the offending entry.
+
+        They read only tensor metadata, never values, so the forward pass never waits for the
+        device (speaker values: :meth:`check_speakers`, once per sampling call)."""
         c = self.config
         if x_t.dim() != 3 or x_t.shape[-1] != self.x_dim:
             raise ValueError(
@@ -149,10 +165,6 @@ class ADMDenoiser(nn.Module):
         if speaker is None or tuple(speaker.shape) != (b,):
             got = None if speaker is None else list(speaker.shape)
             raise ValueError(f"cond['speaker']: expected shape [{b}], got {got}")
-        if bool(((speaker < 0) | (speaker >= c.num_speakers)).any()):
-            raise ValueError(
-                f"cond['speaker']: ids must be in [0, {c.num_speakers}), got {speaker.tolist()}"
-            )
         if c.seed_frames > 0:
             seed = cond.get("seed")
             expected = (b, c.seed_frames, self.x_dim)

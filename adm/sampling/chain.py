@@ -8,8 +8,11 @@ A batch mixes windows of different clips, and which clips share a batch depends 
 are sampled together. To make a clip's sample independent of its batch companions, every
 random draw of row ``b`` comes from that clip's own ``torch.Generator``: the initial noise and
 the noise of each DDPM (or DDIM, eta > 0) step, so the cheap per-step update of those samplers
-runs row by row. Generators live on the CPU (noise is drawn there and moved), so a seed gives
-the same noise on any device.
+runs row by row. The few-step solvers of :mod:`adm.diffusion.solvers` (DPM-Solver++) run the
+same way: the initial noise comes from each row's generator, the deterministic form draws
+nothing after it, and the stochastic form draws each step's noise row by row from the same
+generators. Generators live on the CPU (noise is drawn there and moved), so a seed gives the
+same noise on any device.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from torch import Tensor
 
 from adm.diffusion import GaussianDiffusion, randn_like
 from adm.diffusion.reverse import Model
+from adm.diffusion.solvers import SOLVERS, make_solver
 
-Sampler = Literal["ddpm", "ddim"]
+Sampler = Literal["ddpm", "ddim", "dpmpp_2m", "dpmpp_2m_sde"]
 
 
 def clip_generator(seed: int, stem: str) -> torch.Generator:
@@ -46,6 +50,7 @@ def sample_chain(
     sampler: Sampler = "ddpm",
     eta: float = 0.0,
     device: torch.device | str = "cpu",
+    steps: int | None = None,
 ) -> Tensor:
     """Sample ``x_0`` ``shape`` = ``[B, ...]`` from noise, row ``b`` drawing from ``generators[b]``.
 
@@ -55,16 +60,27 @@ def sample_chain(
         shape: ``[B, ...]`` (the motion model's ``[B, W, Dx]``).
         cond: the conditions, batched as ``x``.
         generators: one CPU generator per row.
-        sampler: "ddpm" (ancestral steps) or "ddim".
+        sampler: "ddpm" (ancestral steps), "ddim", or a solver of
+            :data:`adm.diffusion.solvers.SOLVERS` ("dpmpp_2m", "dpmpp_2m_sde").
         eta: DDIM stochasticity (0 = deterministic, no noise drawn after the start).
         device: where ``x`` and the model live.
+        steps: network calls of a solver (the process's own steps for "ddpm"/"ddim").
     """
     if len(generators) != shape[0]:
         raise ValueError(f"{len(generators)} generators for a batch of {shape[0]}")
-    if sampler not in ("ddpm", "ddim"):
-        raise ValueError(f"sampler must be 'ddpm' or 'ddim', got {sampler!r}")
+    if sampler not in ("ddpm", "ddim", *SOLVERS):
+        known = ["ddpm", "ddim", *SOLVERS]
+        raise ValueError(f"sampler must be one of {known}, got {sampler!r}")
     one = (1, *shape[1:])
     x = torch.cat([randn_like(torch.empty(one, device=device), g) for g in generators])
+    if sampler in SOLVERS:
+        if steps is None:
+            raise ValueError(f"sampler {sampler!r} needs a step count")
+
+        def noise(like: Tensor) -> Tensor:
+            return torch.cat([randn_like(like[b : b + 1], g) for b, g in enumerate(generators)])
+
+        return make_solver(diffusion, sampler, steps).sample(model, x, cond, noise)
     timestep_map = torch.as_tensor(diffusion.timestep_map, dtype=torch.long, device=device)
     with torch.no_grad():
         for i in range(diffusion.num_timesteps - 1, -1, -1):
@@ -76,14 +92,14 @@ def sample_chain(
                 continue
             rows = [slice(b, b + 1) for b in range(shape[0])]
             if sampler == "ddpm":
-                steps = [
+                updates = [
                     diffusion.p_sample(out[r], x[r], t[r], generator=g)
                     for r, g in zip(rows, generators, strict=True)
                 ]
             else:
-                steps = [
+                updates = [
                     diffusion.ddim_sample(out[r], x[r], t[r], eta=eta, generator=g)
                     for r, g in zip(rows, generators, strict=True)
                 ]
-            x = torch.cat([step.sample for step in steps])
+            x = torch.cat([update.sample for update in updates])
     return x

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adm.samplers import SAMPLERS, sampler_label
 from adm.tables.inputs import MetricsFile
 
 NOT_STATED = "not stated"
@@ -40,13 +41,13 @@ class TableContext:
 def _sampler_of(record: dict[str, Any]) -> str | None:
     sampler = (record.get("samples") or {}).get("sampler") or {}
     kind = sampler.get("sampler")
-    if kind == "ddim" and sampler.get("steps"):
-        return f"DDIM-{sampler['steps']}"
     if kind == "ddpm":
         steps = sampler.get("steps") or (
             ((record.get("checkpoint") or {}).get("diffusion") or {}).get("steps")
         )
-        return f"DDPM-{steps}" if steps else "DDPM"
+        return sampler_label(kind, None, steps)
+    if kind in SAMPLERS and sampler.get("steps"):
+        return sampler_label(kind, sampler["steps"])
     return None
 
 
