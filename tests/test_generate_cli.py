@@ -175,14 +175,17 @@ def test_stream_keeps_one_window_of_audio(world):
 
 
 def test_same_seed_same_files_other_seed_other_motion(world, generated, tmp_path):
-    assert run(world, tmp_path / "again", "--transcript", str(world["grid"])) == 0
+    grid = ["--transcript", str(world["grid"]), "--outputs", "bvh"]
+    assert run(world, tmp_path / "again", *grid) == 0
     assert (tmp_path / "again/motion.bvh").read_bytes() == (generated / "motion.bvh").read_bytes()
-    assert run(world, tmp_path / "seed1", "--transcript", str(world["grid"]), "--seed", "1") == 0
+    assert run(world, tmp_path / "seed1", *grid, "--seed", "1") == 0
     assert (tmp_path / "seed1/motion.bvh").read_bytes() != (generated / "motion.bvh").read_bytes()
 
 
 def test_transcripts_change_the_motion_and_are_recorded(world, generated, tmp_path):
-    assert run(world, tmp_path / "plain", "--transcript", str(world["text"])) == 0
+    assert (
+        run(world, tmp_path / "plain", "--transcript", str(world["text"]), "--outputs", "json") == 0
+    )
     assert run(world, tmp_path / "none", "--outputs", "json") == 0
     plain = json.loads((tmp_path / "plain/provenance.json").read_text())["transcript"]
     assert plain["alignment"] == "approximate" and plain["words"] == len(WORDS)
