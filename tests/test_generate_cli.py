@@ -162,6 +162,24 @@ def test_stream_yields_the_offline_motion_in_chunks_as_audio_arrives(world):
     assert len(got[0]) == stream.hop
 
 
+def test_window_features_are_the_whole_recordings(world):
+    """Away from the clip's end, a window's audio rows equal the whole recording's features:
+    the context starts on the analysis grid and its edges stay outside the window."""
+    from adm.features.audio import compute_audio_features
+
+    audio = read_recording(world["wav"]).samples
+    frames = round(len(audio) * FPS / 16000)
+    whole, _ = compute_audio_features(audio, frames, FPS, AudioFeatureConfig(**AUDIO_CONFIG))
+    stream = _engine(world)
+    mean, std = (t.numpy() for t in stream.ckpt.norm["audio"])
+    expected = torch.from_numpy(((whole - mean) / std).astype(np.float32))
+    stream._buffer = audio  # the whole recording from sample 0, as before the first window
+    for k in (1, 2):
+        start = k * stream.hop
+        got = stream._conditions(start, stream.window, frames)["audio"][0]
+        torch.testing.assert_close(got, expected[start : start + stream.window], rtol=0, atol=0)
+
+
 def test_stream_keeps_one_window_of_audio(world):
     stream = _engine(world)
     audio = speech_like(40.0, 16000, seed=1).astype(np.float32)

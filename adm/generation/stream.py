@@ -70,6 +70,21 @@ class MotionChunk:
         return len(next(iter(self.motion.values())))
 
 
+def analysis_period(fps: int, sample_rate: int, hop_length: int) -> int:
+    """Fewest motion frames whose duration is a whole number of analysis hops.
+
+    A window's audio context starts on a multiple of it, so the excerpt's spectrogram frames
+    fall on the whole recording's (30 fps, 16 kHz, hop 160: 3 frames = 1600 samples = 10 hops):
+    away from the excerpt's edges, which lie in the context, its MFCC, log-mel and prosody rows
+    are those of the whole recording (tested).
+    """
+    for frames in range(1, fps * hop_length + 1):
+        samples, rest = divmod(frames * sample_rate, fps)
+        if rest == 0 and samples % hop_length == 0:
+            return frames
+    return 1  # pragma: no cover (frames = fps * hop_length always qualifies)
+
+
 def check_audio_layout(ckpt: LoadedCheckpoint, config: AudioFeatureConfig, width: int | None):
     """Refuse audio settings whose feature layout is not the one the model was trained on."""
     ours = audio_layout(config, width).to_dict()
@@ -136,6 +151,7 @@ class MotionStream:
         self.hop = self.window - self.seed_frames
         self.sr = int(audio_config.sample_rate)
         self.left = round(CONTEXT_LEFT_S * self.fps)
+        self.grid = analysis_period(self.fps, self.sr, audio_config.hop_length)
         self.right = round(CONTEXT_RIGHT_S * self.fps)
         self.audio_config, self.wavlm = audio_config, wavlm
         self.text_dim = int(mc.text_dim)
@@ -166,7 +182,9 @@ class MotionStream:
         """Add audio ``[n]``; returns the chunks that became final (possibly none)."""
         if self._closed:
             raise RuntimeError("the stream is closed")
-        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        x = np.asarray(samples, dtype=np.float32)
+        if x.ndim != 1:
+            raise ValueError(f"push mono samples [n], got shape {list(x.shape)}")
         self._buffer = np.concatenate([self._buffer, x])
         self._received += len(x)
         available = math.floor(self._received * self.fps / self.sr)
@@ -200,9 +218,14 @@ class MotionStream:
     def _samples(self, frame: int) -> int:
         return int(round(frame * self.sr / self.fps))
 
+    def _first(self, start: int) -> int:
+        """First frame of the audio context of a window starting at ``start``: ``left``
+        frames earlier, moved back onto the analysis grid (see :func:`analysis_period`)."""
+        return (max(0, start - self.left) // self.grid) * self.grid
+
     def _conditions(self, start: int, valid: int, num_frames: int | None) -> dict:
         w = self.window
-        first = max(0, start - self.left)
+        first = self._first(start)
         last = start + valid + self.right
         if num_frames is not None:
             last = min(last, num_frames)
@@ -254,7 +277,7 @@ class MotionStream:
         self._seed = x0[self.window - self.seed_frames :].clone()
         self._k += 1
         # keep only the audio the next window's context needs
-        keep = self._samples(max(0, self._k * self.hop - self.left))
+        keep = self._samples(self._first(self._k * self.hop))
         if keep > self._buffer_start:
             self._buffer = self._buffer[keep - self._buffer_start :]
             self._buffer_start = keep
