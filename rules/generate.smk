@@ -9,21 +9,21 @@ rule generate_recording:
     input:
         audio=lambda w: generation.generate_audio(config)[w.name],
         transcript=lambda w: generation.generate_transcript(config, w.name),
-        ema=generation.generate_checkpoint(config),
+        ema=lambda w: generation.generate_checkpoint(config),
         vectors=get_text_vectors(),
     output:
         directory("results/generate/{name}"),
     wildcard_constraints:
         name=r"[^/]+",
     params:
-        cfg=generation.generate_params(config),
+        cfg=lambda w: generation.generate_params(config),
         audio_cfg=get_params("audio_features"),
         text_cfg=get_params("text_features"),
         transcript=lambda w: generation.generate_transcript_args(config, w.name),
-        speaker=generation.generate_option(config, "speaker"),
-        seed=generation.generate_option(config, "seed"),
-        fps=generation.generate_option(config, "fps"),
-        face_fps=generation.generate_option(config, "face_fps"),
+        speaker=lambda w: generation.generate_option(config, "speaker"),
+        seed=lambda w: generation.generate_option(config, "seed"),
+        fps=lambda w: generation.generate_option(config, "fps"),
+        face_fps=lambda w: generation.generate_option(config, "face_fps"),
     threads: 1
     resources:
         gpu=1,
