@@ -35,7 +35,7 @@ from adm.errors import BadInputError, ConfigError
 from adm.features.config import AudioFeatureConfig, TextFeatureConfig
 from adm.generation.audio_input import file_sha256, read_recording
 from adm.generation.livelink import FACE_RATES
-from adm.generation.outputs import FILES, NEEDS, OUTPUTS, write_outputs
+from adm.generation.outputs import NEEDS, OUTPUTS, write_outputs
 from adm.generation.stream import (
     CONTEXT_LEFT_S,
     CONTEXT_RIGHT_S,
@@ -132,6 +132,8 @@ def main_args(args: argparse.Namespace) -> int:
     recording = read_recording(args.audio, audio_config.sample_rate)
     words, method = load_words(args.transcript, recording.samples, recording.sample_rate)
     vectors, text_config = _text(args, ckpt, words)
+    if words and not int(ckpt.model.config.text_dim):
+        log.warning("%s takes no text: the transcript is not used", args.checkpoint)
     frames = int(round(len(recording.samples) * args.fps / recording.sample_rate))
     mc = ckpt.model.config
     total = len(plan_windows(frames, int(mc.window), int(mc.seed_frames)))
@@ -192,8 +194,6 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status (1 with one ``error:`` line on bad input)."""
     return run_stage(main_args, build_parser(), argv)
 
-
-__all__ = ["FILES", "build_parser", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())
