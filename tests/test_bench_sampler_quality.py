@@ -4,6 +4,7 @@ clear line when the pipeline's outputs are missing."""
 from __future__ import annotations
 
 import pytest
+from cli_output import non_log_lines
 
 from adm.bench import sampler_quality as bench
 from adm.errors import ConfigError
@@ -58,5 +59,5 @@ def test_without_a_winner_the_closest_is_named():
 
 def test_missing_pipeline_outputs_are_one_clear_line(tmp_path, capsys):
     assert bench.main(["--results", str(tmp_path / "results"), "--samplers", "ddim:50"]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    err = non_log_lines(capsys.readouterr().err)
     assert err[-1].startswith("error: ") and "not found (checkpoint); run the pipeline" in err[-1]

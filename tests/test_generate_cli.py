@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import soundfile
 import torch
-from test_training_dataset import tiny_run, write_corpus
+from cli_output import non_log_lines
+from test_training_dataset import write_corpus
+from tiny import tiny_run
 
 from adm.data.beat_skeleton import beat_header
 from adm.data.bvh import read_bvh
@@ -221,7 +223,7 @@ def test_face_only_checkpoint_writes_face_files_and_refuses_a_bvh(world, tmp_pat
     names = sorted(p.name for p in (tmp_path / "face").iterdir())
     assert names == ["face.json", "face_livelink.csv", "preview.mp4", "provenance.json"]
     assert run(world, tmp_path / "bvh", "--outputs", "bvh", ckpt="a2e") == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    err = non_log_lines(capsys.readouterr().err)
     assert len(err) == 1 and err[0].startswith("error: --outputs: bvh needs the gesture stream")
     assert not (tmp_path / "bvh").exists()
 
@@ -247,7 +249,7 @@ def _bad(tmp_path: Path, name: str, samples: np.ndarray | None, rate: int = 1600
 def test_bad_audio_is_one_line_naming_the_file(world, tmp_path, capsys, name, samples, message):
     path = _bad(tmp_path, name, samples)
     assert run(world, tmp_path / "out", audio=path) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    err = non_log_lines(capsys.readouterr().err)
     assert err == [err[0]] and err[0].startswith(f"error: {path}: {message}")
     assert not (tmp_path / "out").exists()
 
@@ -255,22 +257,23 @@ def test_bad_audio_is_one_line_naming_the_file(world, tmp_path, capsys, name, sa
 def test_unknown_speaker_and_unfitting_transcripts_are_refused(world, tmp_path, capsys):
     argv_speaker = ["--speaker", "6"]
     assert run(world, tmp_path / "a", *argv_speaker) == 1
-    err = capsys.readouterr().err.strip()
+    (err,) = non_log_lines(capsys.readouterr().err)
     assert err.startswith("error: --speaker: speaker 6 is unknown") and "[2, 4]" in err
     long_grid = tmp_path / "long.TextGrid"
     write_textgrid(long_grid, {"words": [Interval(0.0, 20.0, "hello")]}, 20.0)
     assert run(world, tmp_path / "b", "--transcript", str(long_grid)) == 1
-    err = capsys.readouterr().err.strip()
+    (err,) = non_log_lines(capsys.readouterr().err)
     assert err.startswith(f"error: {long_grid}: words run to 20.00 s") and "\n" not in err
     many = tmp_path / "many.txt"
     many.write_text(" ".join(["word"] * 400))
     assert run(world, tmp_path / "c", "--transcript", str(many)) == 1
-    assert capsys.readouterr().err.strip().startswith(f"error: {many}: 400 words cannot")
+    (err,) = non_log_lines(capsys.readouterr().err)
+    assert err.startswith(f"error: {many}: 400 words cannot")
     assert not any((tmp_path / n).exists() for n in "abc")
 
 
 def test_audio_settings_that_do_not_fit_the_model_are_refused(world, tmp_path, capsys):
     assert run(world, tmp_path / "a", "--audio-config", json.dumps({"blocks": ["mfcc"]})) == 1
-    err = capsys.readouterr().err.strip()
+    (err,) = non_log_lines(capsys.readouterr().err)
     assert err.startswith("error: features.audio: these settings give the audio layout")
     assert not (tmp_path / "a").exists()

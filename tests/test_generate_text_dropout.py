@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_training_dataset import TINY_MODEL
+from tiny import TINY_DENOISER
 
 from adm.diffusion import make_diffusion
 from adm.errors import ConfigError
@@ -20,7 +20,7 @@ B, W, S = 64, 12, 4
 
 def _trainer(rate: float) -> tuple[Trainer, list[torch.Tensor]]:
     torch.manual_seed(0)
-    sizes = {k: v for k, v in TINY_MODEL.items() if k != "name"}
+    sizes = dict(TINY_DENOISER)
     net = build_denoiser(
         "adm", {**sizes, "window": W, "seed_frames": S, "audio_dim": 6, "text_dim": 5}
     )

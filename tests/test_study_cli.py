@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from cli_output import non_log_lines
 from studyfactory import METHODS, make_study
 
 from adm.study.cli import main
@@ -99,7 +100,7 @@ def test_position_bias_is_detected_where_methods_are_equal(tmp_path, capsys):
 
 
 def _error_line(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
+    err = non_log_lines(capsys.readouterr().err)
     assert len(err) == 1 and err[0].startswith("error: "), err
     return err[0]
 

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from cli_output import non_log_lines
 
 from adm.study.cli import main
 from adm.study.design import load_manifest
@@ -141,11 +142,11 @@ def test_missing_task_or_sample_is_one_line_and_leaves_nothing(tmp_path, capsys)
     bad = json.loads(json.dumps(STUDY))
     bad["methods"]["a2g_a2e"] = {"gesture": "a2e", "face": "a2g"}  # swapped: neither has it
     assert _materials(tmp_path, bad) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    err = non_log_lines(capsys.readouterr().err)
     assert len(err) == 1 and err[0].startswith("error: ") and "lacks column(s)" in err[0]
     (tmp_path / "samples/no_uwp/seed0/4_lawrence_0_2_2.parquet").unlink()
     assert _materials(tmp_path) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    err = non_log_lines(capsys.readouterr().err)
     assert err == [
         f"error: {tmp_path}/samples/no_uwp/seed0/4_lawrence_0_2_2.parquet: no sample of clip "
         "4_lawrence_0_2_2 for variant no_uwp (seed 0)"
