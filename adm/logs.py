@@ -14,11 +14,28 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes each record to ``sys.stderr`` as it is when the record comes, not as it was when
+    the handler was made: a caller that runs several commands in one process (a test, a
+    notebook) may replace ``sys.stderr`` between them, and the old stream may be closed."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass  # always the current sys.stderr
+
+
 def setup_logging(level: int = logging.INFO) -> logging.Logger:
     """Configure the ``adm`` logger to print ``time level name: message`` lines to stderr."""
     logger = logging.getLogger("adm")
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
         )

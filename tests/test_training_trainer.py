@@ -12,10 +12,8 @@ from safetensors import safe_open
 from test_training_dataset import TRAIN, tiny_run, write_corpus
 from tolerance import ops_tol
 
-from adm.cli import run_stage
+from adm.commands import run
 from adm.errors import BadInputError
-from adm.train import main as train_main
-from adm.train import parser as train_parser
 from adm.training import load_checkpoint
 from adm.training.config import parse_run_config
 from adm.training.loop import train
@@ -151,17 +149,17 @@ def test_cli_reports_bad_config_and_bad_input_in_one_line(corpus, tmp_path, caps
         str(tmp_path / "o"),
     ]
     bad_key = json.dumps({"train": {"itrations": 3}})
-    assert run_stage(train_main, train_parser(), [*argv, "--config", bad_key]) == 1
+    assert run("train", [*argv, "--config", bad_key]) == 1
     assert "error: train: unknown key 'itrations'" in capsys.readouterr().err
     missing = tmp_path / "split"
     missing.mkdir()
     (missing / "train.txt").write_text(f"{next(iter(TRAIN))}\n2_scott_0_100_100\n")
     argv[argv.index("--split-dir") + 1] = str(missing)
-    assert run_stage(train_main, train_parser(), [*argv, "--config", json.dumps(tiny_run())]) == 1
+    assert run("train", [*argv, "--config", json.dumps(tiny_run())]) == 1
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "2_scott_0_100_100.parquet: prepared clip not found" in err
     (missing / "train.txt").write_text(f"{next(iter(TRAIN))}\nno_such_clip\n")
-    assert run_stage(train_main, train_parser(), [*argv, "--config", json.dumps(tiny_run())]) == 1
+    assert run("train", [*argv, "--config", json.dumps(tiny_run())]) == 1
     err = capsys.readouterr().err
     assert f"{missing / 'train.txt'}: line 2: clip name 'no_such_clip' does not match" in err
     assert not (tmp_path / "o" / "model.safetensors").exists()

@@ -1,6 +1,6 @@
-"""Train the ADM denoiser: ``python -m adm.train``.
+"""Train the ADM denoiser: ``adm train``.
 
-    python -m adm.train --clips-dir results/data/clips --audio-dir results/features/audio \\
+    adm train --clips-dir results/data/clips --audio-dir results/features/audio \\
         --text-dir results/features/text --split-dir results/data/split \\
         --norm results/data/norm_stats.json --speakers 2 4 6 8 \\
         --outdir results/train/full --config '{"model": {...}, "train": {...}, ...}' \\
@@ -9,7 +9,7 @@
 Writes ``<outdir>/model.safetensors``, ``ema.safetensors``, ``scalars.csv`` and
 ``val_scalars.csv`` (periodic checkpoints under ``<outdir>/checkpoints/``). Rerunning after an
 interruption resumes from the newest checkpoint. Runs unchanged under
-``torchrun --nproc_per_node K -m adm.train ...`` (each process takes ``train.batch / K``
+``torchrun --nproc_per_node K -m adm train ...`` (each process takes ``train.batch / K``
 windows per step). ``--threads`` is the CPU thread count (recorded as ``threads`` in the
 weights' metadata): the same count gives bit-identical weights. Exits 0 only when the final
 files exist.
@@ -22,15 +22,13 @@ import logging
 import sys
 from pathlib import Path
 
-from adm.cli import run_stage, speaker_id
+from adm.commandline import speaker_id
 from adm.config import parse_json_arg
 from adm.threads import add_threads_argument, set_threads
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m adm.train", description="Train the ADM denoiser (resumable)."
-    )
+def train_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Train the ADM denoiser (resumable).")
     p.add_argument("--clips-dir", type=Path, required=True, help="prepared clips (*.parquet)")
     p.add_argument("--audio-dir", type=Path, required=True, help="audio features (*.parquet)")
     p.add_argument("--text-dir", type=Path, required=True, help="text features (*.parquet)")
@@ -55,12 +53,12 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(args: argparse.Namespace) -> int:
+def train(args: argparse.Namespace) -> int:
     # Heavy imports here so that --help answers at once.
+    from adm.training import loop
     from adm.training.config import parse_run_config
     from adm.training.corpus import DataPaths
     from adm.training.distributed import init_distributed, shutdown
-    from adm.training.loop import FINAL_FILES, train
 
     run = parse_run_config(parse_json_arg(args.config))
     set_threads(args.threads)
@@ -69,15 +67,11 @@ def main(args: argparse.Namespace) -> int:
         logging.getLogger("adm").setLevel(logging.WARNING)
     try:
         paths = DataPaths(args.clips_dir, args.audio_dir, args.text_dir, args.split_dir, args.norm)
-        outdir = train(paths, args.speakers, args.outdir, run, ctx)
+        outdir = loop.train(paths, args.speakers, args.outdir, run, ctx)
     finally:
         shutdown(ctx)
-    missing = [n for n in FINAL_FILES if not (outdir / n).is_file()]
+    missing = [n for n in loop.FINAL_FILES if not (outdir / n).is_file()]
     if ctx.is_main and missing:
         print(f"error: {outdir}: final files missing: {missing}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(run_stage(main, parser()))
