@@ -163,3 +163,30 @@ def test_cli_reports_bad_config_and_bad_input_in_one_line(corpus, tmp_path, caps
     err = capsys.readouterr().err
     assert f"{missing / 'train.txt'}: line 2: clip name 'no_such_clip' does not match" in err
     assert not (tmp_path / "o" / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ({"latent": 72, "heads": 5}, "model.heads: latent 72 not divisible by 5"),
+        ({"num_speakers": 3}, "model.num_speakers: the config says 3 but --speakers gives 2"),
+        ({"audio_dim": 7}, "model.audio_dim: the config says 7 but the audio features"),
+    ],
+)
+def test_model_settings_fail_before_the_corpus_loads(tmp_path, capsys, model, message):
+    """A later train clip is damaged: had the corpus loaded first, the error would name it."""
+    paths = write_corpus(tmp_path)
+    damaged = paths.clips_dir / f"{list(TRAIN)[-1]}.parquet"
+    damaged.write_bytes(b"not parquet")
+    argv = [
+        "--clips-dir", str(paths.clips_dir), "--audio-dir", str(paths.audio_dir),
+        "--text-dir", str(paths.text_dir), "--split-dir", str(paths.split_dir),
+        "--norm", str(paths.norm), "--speakers", "2", "4", "--outdir", str(tmp_path / "o"),
+    ]  # fmt: skip
+    config = tiny_run(model=model)
+    assert run("train", [*argv, "--config", json.dumps(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and message in err, err
+    # The same corpus with the model left alone: the loader names the damaged clip.
+    assert run("train", [*argv, "--config", json.dumps(tiny_run())]) == 1
+    assert f"error: {damaged}" in capsys.readouterr().err

@@ -61,6 +61,7 @@ def train(args: argparse.Namespace) -> int:
     from adm.training.distributed import init_distributed, shutdown
 
     run = parse_run_config(parse_json_arg(args.config))
+    check_model_first(run, args)
     set_threads(args.threads)
     ctx = init_distributed()
     if not ctx.is_main:
@@ -75,3 +76,28 @@ def train(args: argparse.Namespace) -> int:
         print(f"error: {outdir}: final files missing: {missing}", file=sys.stderr)
         return 1
     return 0
+
+
+def check_model_first(run, args: argparse.Namespace) -> None:
+    """The model's settings against the data before the corpus loads (minutes at the paper's
+    scale): the speaker count from ``--speakers``, the feature widths from the first train
+    clip's feature files (their schema alone). A setting that cannot work (a width the data
+    contradicts, ``model.latent`` not divisible by the heads) is then a ConfigError at once.
+    A missing file is left to the corpus loader, which names it."""
+    from adm.config import from_dict
+    from adm.data.split import read_split_list
+    from adm.io.frames import column_width
+    from adm.models import denoiser_class
+    from adm.training.config import resolve_model_config
+
+    train_list = Path(args.split_dir) / "train.txt"
+    stems = read_split_list(train_list) if train_list.is_file() else []
+    if not stems:
+        return
+    files = {k: Path(d) / f"{stems[0]}.parquet" for k, d in (("audio", args.audio_dir),
+                                                             ("text", args.text_dir))}  # fmt: skip
+    if not all(f.is_file() for f in files.values()):
+        return
+    audio, text = (column_width(f, kind) for kind, f in files.items())
+    model = resolve_model_config(run, len(args.speakers), audio, text)
+    from_dict(denoiser_class(run.model_name).config_class, model, "model")
