@@ -45,6 +45,10 @@ def get_min_std():
     return repr(EXPERIMENT.data.min_std)
 
 
+def get_source_root(wildcards):
+    return layout.corpus_root(wildcards.source)
+
+
 def get_corpus_root():
     return layout.corpus_root(EXPERIMENT.data.source)
 

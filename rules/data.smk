@@ -98,7 +98,7 @@ rule preview_take:
     conda:
         "../envs/adm.yaml"
     params:
-        root=lambda wildcards: layout.corpus_root(wildcards.source),
+        root=get_source_root,
         clip=get_jawopen_clip(),
     shell:
         "adm preview --root {params.root} --stem {params.clip} --out {output} > {log} 2>&1"

@@ -26,7 +26,7 @@ rule train:
         audio=layout.feature_dir("audio"),
         text=layout.feature_dir("text"),
         splits=get_split_folder,
-        outdir=lambda wildcards: layout.train_dir(wildcards.variant),
+        outdir=get_output_folder,
         speakers=get_speakers(),
         cfg=get_train_params,
     shell:
