@@ -1,7 +1,7 @@
 """Errors that name the file (or key) and what is wrong with it.
 
-Every ``python -m adm.<stage>`` command turns these into one ``error: <message>`` line and exit
-status 1 (:func:`adm.cli.run_stage`); anything else is a bug and keeps its traceback.
+Every ``adm <command>`` turns these into one ``error: <message>`` line and exit
+status 1 (:func:`adm.commandline.run_stage`); anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations

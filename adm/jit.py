@@ -23,9 +23,9 @@ feature and evaluation jobs compile exactly at the same time on a first run. adm
   verified, a child process loads it first (under the same lock). If the child dies (a corrupt
   kernel segfaults) the cache is cleared and rebuilt by a second child; only if that one fails
   too does the stage stop, with a message saying how to clear the cache by hand
-  (``python -m adm.jit clear``). ``<cache>/adm-verified.json`` records the verified state.
+  (``adm jit clear``). ``<cache>/adm-verified.json`` records the verified state.
 
-``python -m adm.jit where|check|clear`` prints the folder, verifies (and if need be rebuilds)
+``adm jit where|check|clear`` prints the folder, verifies (and if need be rebuilds)
 it, or clears it.
 """
 
@@ -337,7 +337,7 @@ def _verify_in_child(folder: Path) -> None:
         return
     raise JitCacheError(
         f"{CACHE_ENV}={folder}: librosa's compiled kernels fail even after the cache was "
-        f"cleared and rebuilt ({_describe(proc)}); clear it with `python -m adm.jit clear` "
+        f"cleared and rebuilt ({_describe(proc)}); clear it with `adm jit clear` "
         f"or point {CACHE_ENV} at an empty folder, and check the librosa/numba installation"
     )
 
@@ -345,9 +345,8 @@ def _verify_in_child(folder: Path) -> None:
 # --- command line ---------------------------------------------------------------------------
 
 
-def parser() -> argparse.ArgumentParser:
+def jit_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m adm.jit",
         description="Where numba caches librosa's compiled kernels; verify or clear it.",
     )
     p.add_argument(
@@ -359,7 +358,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(args: argparse.Namespace) -> int:
+def jit(args: argparse.Namespace) -> int:
     folder = configure()
     if args.action == "where":
         print(folder)
@@ -378,9 +377,3 @@ def main(args: argparse.Namespace) -> int:
         lock.release()
     print(f"{folder}: librosa's kernels load")
     return 0
-
-
-if __name__ == "__main__":
-    from adm.cli import run_stage
-
-    sys.exit(run_stage(main, parser()))

@@ -2,7 +2,7 @@
 
 With ``data.prepare.on_bad_clip: skip`` a malformed clip does not stop the run: it is left out
 and listed, with the file and the reason, in ``results/data/skipped.tsv`` (written by
-``python -m adm.split``). That is easy to miss among hundreds of job lines, so the workflow's
+``adm split``). That is easy to miss among hundreds of job lines, so the workflow's
 ``onsuccess``/``onerror`` hooks print :func:`skipped_clips_summary` as its last words.
 """
 

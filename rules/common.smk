@@ -1,135 +1,168 @@
-# Shared by every stage file. It validates the config and defines small get_*()
-# helpers that ask the adm package what the config means (no logic lives here).
+# Shared by every stage file. It validates the config once and defines small get_*() helpers
+# that ask the adm package what the config means (no logic lives here): paths from adm.layout,
+# file lists from adm.experiment.files, each stage's settings from adm.experiment.stages.
 
 from pathlib import Path
 
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-import adm.pipeline as pipeline
-import adm.study.settings as study_settings
+from adm import layout
+from adm.experiment import files
+from adm.experiment.config import Experiment
+from adm.experiment.stages import THREADS, params
+from adm.generation import targets as generation
+from adm.study import settings as study_settings
 from adm.summary import skipped_clips_summary
 
-
 validate(config, schema="../workflow/schemas/config.schema.yaml")
+EXPERIMENT = Experiment.from_config(config)
 
 
 def get_output_folder(wildcards, output):
     return Path(output[0]).parent
 
 
+def get_split_folder(wildcards, input):
+    return Path(input.train).parent
+
+
 def get_params(stage):
-    return pipeline.stage_params(config, stage)
-
-
-def get_corpus_root():
-    return pipeline.corpus_root(config)
-
-
-def get_corpus_files(source):
-    return pipeline.corpus_files(config, source)
-
-
-def get_clip_sources(wildcards):
-    return pipeline.clip_sources(config, wildcards.clip)
-
-
-def get_prepared_clips():
-    return pipeline.prepared_clips(config)
-
-
-def get_clip_wav(wildcards):
-    return pipeline.clip_sources(config, wildcards.clip)["wav"]
-
-
-def get_clip_textgrid(wildcards):
-    return pipeline.clip_sources(config, wildcards.clip)["TextGrid"]
-
-
-def get_split_textgrids(split):
-    return pipeline.textgrids(config, pipeline.split_stems(config, split))
-
-
-def get_all_textgrids():
-    return pipeline.textgrids(config)
-
-
-def get_text_vectors():
-    return pipeline.text_vectors(config)
-
-
-def get_text_vectors_source():
-    return pipeline.text_vectors_source(config)
-
-
-def get_feature_gpus():
-    return pipeline.feature_gpus(config)
-
-
-def get_feature_files(kind):
-    return pipeline.feature_files(config, kind)
-
-
-def get_variants():
-    return pipeline.variant_names(config)
+    return params(EXPERIMENT, stage)
 
 
 def get_train_params(wildcards):
-    return pipeline.train_params(config, wildcards.variant)
-
-
-def get_sample_params():
-    return pipeline.sample_params(config)
+    return params(EXPERIMENT, "train", wildcards.variant)
 
 
 def get_fit_params(wildcards):
-    return pipeline.fit_params(config, wildcards.kind)
+    return params(EXPERIMENT, "fit-metric-model", wildcards.kind)
 
 
-def get_evaluate_params():
-    return pipeline.evaluate_params(config)
+def get_speakers():
+    return " ".join(str(s) for s in EXPERIMENT.speakers)
 
 
-def get_table_context():
-    return pipeline.table_context(config)
+def get_min_std():
+    return repr(EXPERIMENT.data.min_std)
+
+
+def get_source_root(wildcards):
+    return layout.corpus_root(wildcards.source)
+
+
+def get_corpus_root():
+    return layout.corpus_root(EXPERIMENT.data.source)
+
+
+def get_corpus_files(source):
+    return files.corpus_files(EXPERIMENT, source)
+
+
+def get_clip_sources(wildcards):
+    return files.clip_sources(EXPERIMENT, wildcards.clip)
+
+
+def get_clip_wav(wildcards):
+    return files.clip_sources(EXPERIMENT, wildcards.clip)["wav"]
+
+
+def get_clip_textgrid(wildcards):
+    return files.clip_sources(EXPERIMENT, wildcards.clip)["TextGrid"]
+
+
+def get_prepared_clips():
+    return files.prepared_clips(EXPERIMENT)
+
+
+def get_textgrids(split=None):
+    return files.textgrids(EXPERIMENT, split)
+
+
+def get_text_vectors():
+    return files.text_vectors(EXPERIMENT)
+
+
+def get_text_vectors_source():
+    return files.text_vectors_source(EXPERIMENT)
+
+
+def get_feature_gpus():
+    return files.feature_gpus(EXPERIMENT)
+
+
+def get_feature_files(kind):
+    return files.feature_files(EXPERIMENT, kind)
+
+
+def get_variants():
+    return list(EXPERIMENT.variants)
 
 
 def get_metrics_files(*variants):
-    return pipeline.metrics_files(config, list(variants) or None)
+    return files.metrics_files(EXPERIMENT, list(variants))
 
 
 def get_scalars_files():
-    return pipeline.scalars_files(config)
+    return files.scalars_files(EXPERIMENT)
 
 
 def get_sample_dirs():
-    return pipeline.sample_dirs(config)
+    return files.sample_dirs(EXPERIMENT)
 
 
 def get_jawopen_clip():
-    return pipeline.jawopen_clip(config)
+    return files.jawopen_clip(EXPERIMENT)
 
 
 # The study's inputs are functions of the job, so that a config without a study: section
 # fails only when the study is asked for.
 def get_study_sample_dirs(wildcards):
-    return study_settings.study_sample_dirs(config)
+    return study_settings.study_sample_dirs(EXPERIMENT)
 
 
 def get_study_wavs(wildcards):
-    return study_settings.study_wavs(config)
+    return study_settings.study_wavs(EXPERIMENT)
 
 
 def get_study_params(wildcards):
-    return study_settings.study_params(config)
+    return study_settings.study_params(EXPERIMENT)
 
 
 def get_study_sample_seed(wildcards):
-    return study_settings.study_sample_seed(config)
+    return study_settings.study_sample_seed(EXPERIMENT)
+
+
+def get_generate_audio(wildcards):
+    return generation.generate_audio(EXPERIMENT)[wildcards.name]
+
+
+def get_generate_transcript(wildcards):
+    return generation.generate_transcript(EXPERIMENT, wildcards.name)
+
+
+def get_generate_transcript_args(wildcards):
+    return generation.generate_transcript_args(EXPERIMENT, wildcards.name)
+
+
+def get_generate_checkpoint(wildcards):
+    return generation.generate_checkpoint(EXPERIMENT)
+
+
+def get_generate_params(wildcards):
+    return generation.generate_params(EXPERIMENT)
+
+
+def get_generate_option(key):
+    return generation.generate_option(EXPERIMENT, key)
+
+
+def get_generate_targets():
+    return generation.generate_targets(EXPERIMENT)
 
 
 def get_final_targets():
-    return pipeline.final_targets(config)
+    return files.final_targets(EXPERIMENT)
 
 
 def report_skipped_clips():

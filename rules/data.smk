@@ -4,35 +4,35 @@
 
 rule synthesize_corpus:
     output:
-        manifest="results/data/corpus/synth/manifest.tsv",
+        manifest=layout.corpus_manifest("synth"),
         files=get_corpus_files("synth"),
-    params:
-        root=get_output_folder,
-        cfg=get_params("synth"),
     log:
-        "results/logs/data/synthesize_corpus.log",
-    threads: 2
+        layout.log("data/synthesize_corpus"),
     conda:
         "../envs/adm.yaml"
+    threads: THREADS["synthesize"]
+    params:
+        root=get_output_folder,
+        cfg=get_params("synthesize"),
     shell:
-        "python -m adm.synthesize --root {params.root} --config {params.cfg:q} "
-        "--workers {threads} > {log} 2>&1"
+        "adm synthesize --root {params.root} --config {params.cfg:q} --workers {threads} "
+        "> {log} 2>&1"
 
 
 rule download_beat:
     output:
-        manifest="results/data/corpus/beat/manifest.tsv",
+        manifest=layout.corpus_manifest("beat"),
         files=get_corpus_files("beat"),
-    params:
-        root=get_output_folder,
-        speakers=get_params("speakers"),
-        cfg=get_params("beat"),
     log:
-        "results/logs/data/download_beat.log",
+        layout.log("data/download_beat"),
     conda:
         "../envs/adm.yaml"
+    params:
+        root=get_output_folder,
+        speakers=get_speakers(),
+        cfg=get_params("download"),
     shell:
-        "python -m adm.download --root {params.root} --speakers {params.speakers} "
+        "adm download --root {params.root} --speakers {params.speakers} "
         "--config {params.cfg:q} > {log} 2>&1"
 
 
@@ -40,16 +40,16 @@ rule prepare_clip:
     input:
         unpack(get_clip_sources),
     output:
-        "results/data/clips/{clip}.parquet",
+        layout.clip("{clip}"),
+    log:
+        layout.log("data/prepare/{clip}"),
+    conda:
+        "../envs/adm.yaml"
     params:
         root=get_corpus_root(),
         cfg=get_params("prepare"),
-    log:
-        "results/logs/data/prepare/{clip}.log",
-    conda:
-        "../envs/adm.yaml"
     shell:
-        "python -m adm.prepare --clip {wildcards.clip} --root {params.root} --out {output} "
+        "adm prepare --clip {wildcards.clip} --root {params.root} --out {output} "
         "--config {params.cfg:q} > {log} 2>&1"
 
 
@@ -57,47 +57,48 @@ rule split:
     input:
         get_prepared_clips(),
     output:
-        train="results/data/split/train.txt",
-        val="results/data/split/val.txt",
-        test="results/data/split/test.txt",
-        skipped="results/data/skipped.tsv",
+        train=layout.split_list("train"),
+        val=layout.split_list("val"),
+        test=layout.split_list("test"),
+        skipped=layout.SKIPPED,
     log:
-        "results/logs/data/split.log",
+        layout.log("data/split"),
     conda:
         "../envs/adm.yaml"
+    params:
+        outdir=get_output_folder,
     shell:
-        "python -m adm.split --outdir results/data/split --skipped {output.skipped} {input} "
-        "> {log} 2>&1"
+        "adm split --outdir {params.outdir} --skipped {output.skipped} {input} > {log} 2>&1"
 
 
 rule norm_stats:
     input:
-        train="results/data/split/train.txt",
-        clips=get_prepared_clips(),
+        train=layout.split_list("train"),
     output:
-        "results/data/norm_stats.json",
-    params:
-        min_std=get_params("min_std"),
+        layout.NORM_STATS,
     log:
-        "results/logs/data/norm_stats.log",
+        layout.log("data/norm_stats"),
     conda:
         "../envs/adm.yaml"
+    params:
+        clips=layout.CLIPS,
+        min_std=get_min_std(),
     shell:
-        "python -m adm.norm_stats --train {input.train} --clips-dir results/data/clips "
-        "--out {output} --min-std {params.min_std} > {log} 2>&1"
+        "adm norm-stats --train {input.train} --clips-dir {params.clips} --out {output} "
+        "--min-std {params.min_std} > {log} 2>&1"
 
 
 rule preview_take:
     input:
-        manifest="results/data/corpus/{source}/manifest.tsv",
+        manifest=layout.corpus_manifest("{source}"),
     output:
-        report("results/data/preview_{source}.png", category="Data"),
-    params:
-        clip=get_jawopen_clip(),
+        report(layout.preview("{source}"), category="Data"),
     log:
-        "results/logs/data/preview_{source}.log",
+        layout.log("data/preview_{source}"),
     conda:
         "../envs/adm.yaml"
+    params:
+        root=get_source_root,
+        clip=get_jawopen_clip(),
     shell:
-        "python -m adm.preview --root results/data/corpus/{wildcards.source} "
-        "--stem {params.clip} --out {output} > {log} 2>&1"
+        "adm preview --root {params.root} --stem {params.clip} --out {output} > {log} 2>&1"

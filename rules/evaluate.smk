@@ -5,43 +5,43 @@
 
 rule fit_metric_model:
     input:
-        clips=get_prepared_clips(),
-        train="results/data/split/train.txt",
-        norm="results/data/norm_stats.json",
+        train=layout.split_list("train"),
+        norm=layout.NORM_STATS,
     output:
-        "results/metric_models/{kind}.safetensors",
-    params:
-        cfg=get_fit_params,
-    threads: 1
+        layout.metric_model("{kind}"),
     log:
-        "results/logs/metric_models/{kind}.log",
+        layout.log("metric_models/{kind}"),
     conda:
         "../envs/adm.yaml"
+    threads: THREADS["fit-metric-model"]
+    params:
+        clips=layout.CLIPS,
+        cfg=get_fit_params,
     shell:
-        "python -m adm.fit_metric_model --kind {wildcards.kind} --clips-dir results/data/clips "
+        "adm fit-metric-model --kind {wildcards.kind} --clips-dir {params.clips} "
         "--split {input.train} --norm {input.norm} --out {output} --config {params.cfg:q} "
         "--threads {threads} > {log} 2>&1"
 
 
 rule metric_reference:
     input:
-        clips=get_prepared_clips(),
-        test="results/data/split/test.txt",
-        norm="results/data/norm_stats.json",
-        motion="results/metric_models/motion.safetensors",
-        face="results/metric_models/face.safetensors",
+        test=layout.split_list("test"),
+        norm=layout.NORM_STATS,
+        motion=layout.metric_model("motion"),
+        face=layout.metric_model("face"),
     output:
-        "results/metric_models/reference.npz",
-    params:
-        root=get_corpus_root(),
-        cfg=get_evaluate_params(),
-    threads: 1
+        layout.REFERENCE,
     log:
-        "results/logs/metric_models/reference.log",
+        layout.log("metric_models/reference"),
     conda:
         "../envs/adm.yaml"
+    threads: THREADS["reference"]
+    params:
+        clips=layout.CLIPS,
+        root=get_corpus_root(),
+        cfg=get_params("reference"),
     shell:
-        "python -m adm.reference --clips-dir results/data/clips --split {input.test} "
+        "adm reference --clips-dir {params.clips} --split {input.test} "
         "--corpus-root {params.root} --norm {input.norm} --motion-ae {input.motion} "
         "--face-vae {input.face} --out {output} --config {params.cfg:q} --threads {threads} "
         "> {log} 2>&1"
@@ -49,54 +49,52 @@ rule metric_reference:
 
 rule evaluate:
     input:
-        samples="results/samples/{variant}/seed{seed}",
-        ema="results/train/{variant}/ema.safetensors",
-        clips=get_prepared_clips(),
-        test="results/data/split/test.txt",
-        norm="results/data/norm_stats.json",
-        motion="results/metric_models/motion.safetensors",
-        face="results/metric_models/face.safetensors",
-        reference="results/metric_models/reference.npz",
+        samples=layout.sample_dir("{variant}", "{seed}"),
+        ema=layout.train_file("{variant}", "ema.safetensors"),
+        test=layout.split_list("test"),
+        norm=layout.NORM_STATS,
+        motion=layout.metric_model("motion"),
+        face=layout.metric_model("face"),
+        reference=layout.REFERENCE,
     output:
-        "results/metrics/{variant}/seed{seed}.json",
-    params:
-        root=get_corpus_root(),
-        cfg=get_evaluate_params(),
-    threads: 1
+        layout.metrics("{variant}", "{seed}"),
     log:
-        "results/logs/evaluate/{variant}/seed{seed}.log",
+        layout.log("evaluate/{variant}/seed{seed}"),
     conda:
         "../envs/adm.yaml"
+    threads: THREADS["evaluate"]
+    params:
+        clips=layout.CLIPS,
+        root=get_corpus_root(),
+        cfg=get_params("evaluate"),
     shell:
-        "python -m adm.evaluate --samples {input.samples} --checkpoint {input.ema} "
-        "--variant {wildcards.variant} --seed {wildcards.seed} --clips-dir results/data/clips "
+        "adm evaluate --samples {input.samples} --checkpoint {input.ema} "
+        "--variant {wildcards.variant} --seed {wildcards.seed} --clips-dir {params.clips} "
         "--split {input.test} --corpus-root {params.root} --norm {input.norm} "
         "--motion-ae {input.motion} --face-vae {input.face} --reference {input.reference} "
-        "--out {output} "
-        "--config {params.cfg:q} --threads {threads} > {log} 2>&1"
+        "--out {output} --config {params.cfg:q} --threads {threads} > {log} 2>&1"
 
 
 rule evaluate_baseline:
     input:
-        clips=get_prepared_clips(),
-        test="results/data/split/test.txt",
-        norm="results/data/norm_stats.json",
-        motion="results/metric_models/motion.safetensors",
-        face="results/metric_models/face.safetensors",
-        reference="results/metric_models/reference.npz",
+        test=layout.split_list("test"),
+        norm=layout.NORM_STATS,
+        motion=layout.metric_model("motion"),
+        face=layout.metric_model("face"),
+        reference=layout.REFERENCE,
     output:
-        "results/metrics/baseline/mean_pose.json",
-    params:
-        root=get_corpus_root(),
-        cfg=get_evaluate_params(),
-    threads: 1
+        layout.BASELINE_METRICS,
     log:
-        "results/logs/evaluate/baseline_mean_pose.log",
+        layout.log("evaluate/baseline_mean_pose"),
     conda:
         "../envs/adm.yaml"
+    threads: THREADS["evaluate"]
+    params:
+        clips=layout.CLIPS,
+        root=get_corpus_root(),
+        cfg=get_params("evaluate"),
     shell:
-        "python -m adm.evaluate --baseline mean-pose --clips-dir results/data/clips "
-        "--split {input.test} --corpus-root {params.root} --norm {input.norm} "
-        "--motion-ae {input.motion} --face-vae {input.face} --reference {input.reference} "
-        "--out {output} "
+        "adm evaluate --baseline mean-pose --clips-dir {params.clips} --split {input.test} "
+        "--corpus-root {params.root} --norm {input.norm} --motion-ae {input.motion} "
+        "--face-vae {input.face} --reference {input.reference} --out {output} "
         "--config {params.cfg:q} --threads {threads} > {log} 2>&1"

@@ -1,74 +1,85 @@
 # The feature stage: per-clip audio (MFCC | log-mel | prosody | WavLM | onset) and text
 # (fastText word vector + silence flag) conditions, cached as Parquet. Only features settings
-# reach these jobs, so model and training changes never rerun them.
+# reach these jobs, so model and training changes never rerun them. The prepared clips reach
+# the jobs that read all of them through the split lists (written after every clip), and the
+# conditions through features_done (touched after every clip's), so those jobs have a few
+# inputs each instead of thousands: the graph of real BEAT's 520 clips builds in seconds.
 
 
 rule fasttext_train:
     input:
-        textgrids=get_split_textgrids("train"),
-        split="results/data/split/train.txt",
+        textgrids=get_textgrids("train"),
+        split=layout.split_list("train"),
     output:
-        "results/features/fasttext/model.bin",
-    params:
-        cfg=get_params("fasttext"),
+        layout.FASTTEXT_MODEL,
     log:
-        "results/logs/features/fasttext_train.log",
+        layout.log("features/fasttext_train"),
     conda:
         "../envs/adm.yaml"
+    params:
+        cfg=get_params("fasttext-train"),
     shell:
-        "python -m adm.features.fasttext_train --textgrids {input.textgrids} "
-        "--split {input.split} --out {output} --config {params.cfg:q} > {log} 2>&1"
+        "adm fasttext-train --textgrids {input.textgrids} --split {input.split} --out {output} "
+        "--config {params.cfg:q} > {log} 2>&1"
 
 
 rule filter_vectors:
     input:
         vec=get_text_vectors_source(),
-        textgrids=get_all_textgrids(),
+        textgrids=get_textgrids(),
     output:
-        "results/features/fasttext/filtered.parquet",
-    params:
-        cfg=get_params("text_features"),
+        layout.FILTERED_VECTORS,
     log:
-        "results/logs/features/filter_vectors.log",
+        layout.log("features/filter_vectors"),
     conda:
         "../envs/adm.yaml"
+    params:
+        cfg=get_params("filter-vectors"),
     shell:
-        "python -m adm.features.vectors --vec {input.vec} --textgrids {input.textgrids} "
-        "--out {output} --config {params.cfg:q} > {log} 2>&1"
+        "adm filter-vectors --vec {input.vec} --textgrids {input.textgrids} --out {output} "
+        "--config {params.cfg:q} > {log} 2>&1"
 
 
 rule audio_features:
     input:
-        clip="results/data/clips/{clip}.parquet",
+        clip=layout.clip("{clip}"),
         wav=get_clip_wav,
     output:
-        "results/features/audio/{clip}.parquet",
-    params:
-        cfg=get_params("audio_features"),
-    resources:
-        gpu=get_feature_gpus(),
+        layout.feature("audio", "{clip}"),
     log:
-        "results/logs/features/audio/{clip}.log",
+        layout.log("features/audio/{clip}"),
     conda:
         "../envs/adm.yaml"
+    resources:
+        gpu=get_feature_gpus(),
+    params:
+        cfg=get_params("audio-features"),
     shell:
-        "python -m adm.features.audio --clip {input.clip} --wav {input.wav} --out {output} "
+        "adm audio-features --clip {input.clip} --wav {input.wav} --out {output} "
         "--config {params.cfg:q} > {log} 2>&1"
 
 
 rule text_features:
     input:
-        clip="results/data/clips/{clip}.parquet",
+        clip=layout.clip("{clip}"),
         textgrid=get_clip_textgrid,
         vectors=get_text_vectors(),
     output:
-        "results/features/text/{clip}.parquet",
-    params:
-        cfg=get_params("text_features"),
+        layout.feature("text", "{clip}"),
     log:
-        "results/logs/features/text/{clip}.log",
+        layout.log("features/text/{clip}"),
     conda:
         "../envs/adm.yaml"
+    params:
+        cfg=get_params("text-features"),
     shell:
-        "python -m adm.features.text --clip {input.clip} --textgrid {input.textgrid} "
+        "adm text-features --clip {input.clip} --textgrid {input.textgrid} "
         "--vectors {input.vectors} --out {output} --config {params.cfg:q} > {log} 2>&1"
+
+
+rule features_done:
+    input:
+        audio=get_feature_files("audio"),
+        text=get_feature_files("text"),
+    output:
+        touch(layout.FEATURES_DONE),

@@ -2,37 +2,35 @@
 # results/generate/<name>/ (BVH, BEAT face JSON, Live Link Face CSV, MP4 preview, provenance).
 # `snakemake generate` builds them and what they need (a trained variant); nothing else.
 
-from adm.generation import targets as generation
-
 
 rule generate_recording:
     input:
-        audio=lambda w: generation.generate_audio(config)[w.name],
-        transcript=lambda w: generation.generate_transcript(config, w.name),
-        ema=lambda w: generation.generate_checkpoint(config),
+        audio=get_generate_audio,
+        transcript=get_generate_transcript,
+        ema=get_generate_checkpoint,
         vectors=get_text_vectors(),
     output:
-        directory("results/generate/{name}"),
+        directory(layout.generate_dir("{name}")),
+    log:
+        layout.log("generate/{name}"),
     wildcard_constraints:
         name=r"[^/]+",
-    params:
-        cfg=lambda w: generation.generate_params(config),
-        audio_cfg=get_params("audio_features"),
-        text_cfg=get_params("text_features"),
-        transcript=lambda w: generation.generate_transcript_args(config, w.name),
-        speaker=lambda w: generation.generate_option(config, "speaker"),
-        seed=lambda w: generation.generate_option(config, "seed"),
-        fps=lambda w: generation.generate_option(config, "fps"),
-        face_fps=lambda w: generation.generate_option(config, "face_fps"),
+    conda:
+        "../envs/adm.yaml"
     threads: 1
     resources:
         gpu=1,
-    log:
-        "results/logs/generate/{name}.log",
-    conda:
-        "../envs/adm.yaml"
+    params:
+        cfg=get_generate_params,
+        audio_cfg=get_params("audio-features"),
+        text_cfg=get_params("text-features"),
+        transcript=get_generate_transcript_args,
+        speaker=get_generate_option("speaker"),
+        seed=get_generate_option("seed"),
+        fps=get_generate_option("fps"),
+        face_fps=get_generate_option("face_fps"),
     shell:
-        "python -m adm.generation --audio {input.audio:q} {params.transcript} "
+        "adm generate --audio {input.audio:q} {params.transcript} "
         "--speaker {params.speaker} --checkpoint {input.ema} --outdir {output:q} "
         "--seed {params.seed} --fps {params.fps} --face-fps {params.face_fps} "
         "--config {params.cfg:q} --audio-config {params.audio_cfg:q} "
@@ -42,4 +40,4 @@ rule generate_recording:
 
 rule generate:
     input:
-        generation.generate_targets(config),
+        get_generate_targets(),

@@ -3,24 +3,25 @@
 
 rule sample:
     input:
-        ema="results/train/{variant}/ema.safetensors",
-        clips=get_prepared_clips(),
-        audio=get_feature_files("audio"),
-        text=get_feature_files("text"),
-        test="results/data/split/test.txt",
+        ema=layout.train_file("{variant}", "ema.safetensors"),
+        features=layout.FEATURES_DONE,
+        test=layout.split_list("test"),
     output:
-        directory("results/samples/{variant}/seed{seed}"),
-    params:
-        cfg=get_sample_params(),
-    threads: 1
-    resources:
-        gpu=1,
+        directory(layout.sample_dir("{variant}", "{seed}")),
     log:
-        "results/logs/sample/{variant}/seed{seed}.log",
+        layout.log("sample/{variant}/seed{seed}"),
     conda:
         "../envs/adm.yaml"
+    threads: THREADS["sample"]
+    resources:
+        gpu=1,
+    params:
+        clips=layout.CLIPS,
+        audio=layout.feature_dir("audio"),
+        text=layout.feature_dir("text"),
+        cfg=get_params("sample"),
     shell:
-        "python -m adm.sample --checkpoint {input.ema} --clips-dir results/data/clips "
-        "--audio-dir results/features/audio --text-dir results/features/text "
-        "--split {input.test} --seed {wildcards.seed} --outdir {output} "
-        "--config {params.cfg:q} --threads {threads} > {log} 2>&1"
+        "adm sample --checkpoint {input.ema} --clips-dir {params.clips} "
+        "--audio-dir {params.audio} --text-dir {params.text} --split {input.test} "
+        "--seed {wildcards.seed} --outdir {output} --config {params.cfg:q} "
+        "--threads {threads} > {log} 2>&1"

@@ -5,93 +5,98 @@
 rule table1:
     input:
         metrics=get_metrics_files("full"),
-        baseline="results/metrics/baseline/mean_pose.json",
+        baseline=layout.BASELINE_METRICS,
     output:
-        csv=report("results/tables/table1.csv", category="Tables"),
-        md="results/tables/table1.md",
-        tex="results/tables/table1.tex",
-    params:
-        ctx=get_table_context(),
+        csv=report(layout.table(1, "csv"), category="Tables"),
+        md=layout.table(1, "md"),
+        tex=layout.table(1, "tex"),
     log:
-        "results/logs/tables/table1.log",
+        layout.log("tables/table1"),
     conda:
         "../envs/adm.yaml"
+    params:
+        outdir=get_output_folder,
+        ctx=get_params("tables"),
     shell:
-        "python -m adm.tables --table 1 --metrics {input.metrics} {input.baseline} --context {params.ctx:q} "
-        "--outdir results/tables > {log} 2>&1"
+        "adm tables --table 1 --metrics {input.metrics} {input.baseline} "
+        "--context {params.ctx:q} --outdir {params.outdir} > {log} 2>&1"
 
 
 rule table2:
     input:
         metrics=get_metrics_files("full"),
-        baseline="results/metrics/baseline/mean_pose.json",
+        baseline=layout.BASELINE_METRICS,
     output:
-        csv=report("results/tables/table2.csv", category="Tables"),
-        md="results/tables/table2.md",
-        tex="results/tables/table2.tex",
-    params:
-        ctx=get_table_context(),
+        csv=report(layout.table(2, "csv"), category="Tables"),
+        md=layout.table(2, "md"),
+        tex=layout.table(2, "tex"),
     log:
-        "results/logs/tables/table2.log",
+        layout.log("tables/table2"),
     conda:
         "../envs/adm.yaml"
+    params:
+        outdir=get_output_folder,
+        ctx=get_params("tables"),
     shell:
-        "python -m adm.tables --table 2 --metrics {input.metrics} {input.baseline} --context {params.ctx:q} "
-        "--outdir results/tables > {log} 2>&1"
+        "adm tables --table 2 --metrics {input.metrics} {input.baseline} "
+        "--context {params.ctx:q} --outdir {params.outdir} > {log} 2>&1"
 
 
 rule table3:
     input:
         metrics=get_metrics_files(),
-        baseline="results/metrics/baseline/mean_pose.json",
+        baseline=layout.BASELINE_METRICS,
     output:
-        csv=report("results/tables/table3.csv", category="Tables"),
-        md="results/tables/table3.md",
-        tex="results/tables/table3.tex",
-    params:
-        ctx=get_table_context(),
+        csv=report(layout.table(3, "csv"), category="Tables"),
+        md=layout.table(3, "md"),
+        tex=layout.table(3, "tex"),
     log:
-        "results/logs/tables/table3.log",
+        layout.log("tables/table3"),
     conda:
         "../envs/adm.yaml"
+    params:
+        outdir=get_output_folder,
+        ctx=get_params("tables"),
     shell:
-        "python -m adm.tables --table 3 --metrics {input.metrics} {input.baseline} --context {params.ctx:q} "
-        "--outdir results/tables > {log} 2>&1"
+        "adm tables --table 3 --metrics {input.metrics} {input.baseline} "
+        "--context {params.ctx:q} --outdir {params.outdir} > {log} 2>&1"
 
 
 rule table4:
     input:
         get_scalars_files(),
     output:
-        csv=report("results/tables/table4.csv", category="Tables"),
-        md="results/tables/table4.md",
-        tex="results/tables/table4.tex",
-    params:
-        ctx=get_table_context(),
+        csv=report(layout.table(4, "csv"), category="Tables"),
+        md=layout.table(4, "md"),
+        tex=layout.table(4, "tex"),
     log:
-        "results/logs/tables/table4.log",
+        layout.log("tables/table4"),
     conda:
         "../envs/adm.yaml"
+    params:
+        outdir=get_output_folder,
+        ctx=get_params("tables"),
     shell:
-        "python -m adm.tables --table 4 --scalars {input} --context {params.ctx:q} "
-        "--outdir results/tables > {log} 2>&1"
+        "adm tables --table 4 --scalars {input} --context {params.ctx:q} "
+        "--outdir {params.outdir} > {log} 2>&1"
 
 
 rule figure_jawopen:
     input:
         samples=get_sample_dirs(),
-        clips=get_prepared_clips(),
+        test=layout.split_list("test"),
     output:
-        report("results/figures/jawopen.png", category="Figures"),
-    params:
-        clip=get_jawopen_clip(),
-        labels=get_variants(),
+        report(layout.figure("jawopen"), category="Figures"),
     log:
-        "results/logs/figures/jawopen.log",
+        layout.log("figures/jawopen"),
     conda:
         "../envs/adm.yaml"
+    params:
+        clips=layout.CLIPS,
+        clip=get_jawopen_clip(),
+        labels=get_variants(),
     shell:
-        "python -m adm.figures jawopen --clip {params.clip} --clips-dir results/data/clips "
+        "adm figures jawopen --clip {params.clip} --clips-dir {params.clips} "
         "--samples {input.samples} --labels {params.labels} --out {output} > {log} 2>&1"
 
 
@@ -99,13 +104,13 @@ rule figure_training_curves:
     input:
         get_scalars_files(),
     output:
-        report("results/figures/training_curves.png", category="Figures"),
-    params:
-        labels=get_variants(),
+        report(layout.figure("training_curves"), category="Figures"),
     log:
-        "results/logs/figures/training_curves.log",
+        layout.log("figures/training_curves"),
     conda:
         "../envs/adm.yaml"
+    params:
+        labels=get_variants(),
     shell:
-        "python -m adm.figures curves --scalars {input} --labels {params.labels} "
-        "--out {output} > {log} 2>&1"
+        "adm figures curves --scalars {input} --labels {params.labels} --out {output} "
+        "> {log} 2>&1"

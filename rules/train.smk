@@ -6,28 +6,31 @@
 
 rule train:
     input:
-        clips=get_prepared_clips(),
-        audio=get_feature_files("audio"),
-        text=get_feature_files("text"),
-        train="results/data/split/train.txt",
-        val="results/data/split/val.txt",
-        norm="results/data/norm_stats.json",
+        features=layout.FEATURES_DONE,
+        train=layout.split_list("train"),
+        val=layout.split_list("val"),
+        norm=layout.NORM_STATS,
     output:
-        model="results/train/{variant}/model.safetensors",
-        ema="results/train/{variant}/ema.safetensors",
-        scalars="results/train/{variant}/scalars.csv",
-    params:
-        cfg=get_train_params,
-        speakers=get_params("speakers"),
-    threads: 1
-    resources:
-        gpu=1,
+        model=layout.train_file("{variant}", "model.safetensors"),
+        ema=layout.train_file("{variant}", "ema.safetensors"),
+        scalars=layout.train_file("{variant}", "scalars.csv"),
     log:
-        "results/logs/train/{variant}.log",
+        layout.log("train/{variant}"),
     conda:
         "../envs/adm.yaml"
+    threads: THREADS["train"]
+    resources:
+        gpu=1,
+    params:
+        clips=layout.CLIPS,
+        audio=layout.feature_dir("audio"),
+        text=layout.feature_dir("text"),
+        splits=get_split_folder,
+        outdir=get_output_folder,
+        speakers=get_speakers(),
+        cfg=get_train_params,
     shell:
-        "python -m adm.train --clips-dir results/data/clips --audio-dir results/features/audio "
-        "--text-dir results/features/text --split-dir results/data/split --norm {input.norm} "
-        "--speakers {params.speakers} --outdir results/train/{wildcards.variant} "
-        "--config {params.cfg:q} --threads {threads} > {log} 2>&1"
+        "adm train --clips-dir {params.clips} --audio-dir {params.audio} "
+        "--text-dir {params.text} --split-dir {params.splits} --norm {input.norm} "
+        "--speakers {params.speakers} --outdir {params.outdir} --config {params.cfg:q} "
+        "--threads {threads} > {log} 2>&1"

@@ -16,13 +16,11 @@ import pytest
 import yaml
 from clipfactory import make_clip
 
-from adm import download, norm_stats, prepare, sample, split, train
-from adm.cli import run_stage
+from adm.commands import run
 from adm.config import from_dict
 from adm.data.face import ARKIT_NAMES
 from adm.data.settings import DataConfig
 from adm.errors import ConfigError
-from adm.features import audio as audio_features
 from adm.io.frames import read_frames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +50,7 @@ def one_error(capsys) -> str:
 
 def run_prepare(root: Path, out: Path, **cfg) -> int:
     argv = ["--clip", STEM, "--root", str(root), "--out", str(out), "--config", json.dumps(cfg)]
-    return run_stage(prepare.main, prepare.build_parser(), argv)
+    return run("prepare", argv)
 
 
 def _edit_json(path: Path, frame: int, name: str, value) -> None:
@@ -150,7 +148,7 @@ def test_the_prepare_command_shows_no_traceback(tmp_path):
     files = make_clip(tmp_path, STEM)
     files["bvh"].write_text(files["bvh"].read_text().replace("JOINT Neck1\n", "JOINT Nek1\n"))
     result = subprocess.run(
-        [sys.executable, "-m", "adm.prepare", "--clip", STEM, "--root", str(tmp_path),
+        [sys.executable, "-m", "adm", "prepare", "--clip", STEM, "--root", str(tmp_path),
          "--out", str(tmp_path / "c.parquet")],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
@@ -213,32 +211,29 @@ def test_prepare_settings_the_schema_would_block(tmp_path, capsys, config, expec
 
 
 @pytest.mark.parametrize(
-    ("module", "parser", "argv", "expected"),
+    ("command", "argv", "expected"),
     [
-        (prepare, "build_parser", ["--clip", "2_wayne_0_1_1", "--root", "r", "--out", "o"],
+        ("prepare", ["--clip", "2_wayne_0_1_1", "--root", "r", "--out", "o"],
          "argument --clip: clip name '2_wayne_0_1_1': speaker 2 is named 'scott', not 'wayne'"),
-        (prepare, "build_parser", ["--clip", "2_scott_0_200_200", "--root", "r", "--out", "o"],
+        ("prepare", ["--clip", "2_scott_0_200_200", "--root", "r", "--out", "o"],
          "take 200 is beyond BEAT's 118 speech takes"),
-        (train, "parser", ["--clips-dir", "c", "--audio-dir", "a", "--text-dir", "t",
-                           "--split-dir", "s", "--norm", "n", "--speakers", "2", "99",
-                           "--outdir", "o"],
+        ("train", ["--clips-dir", "c", "--audio-dir", "a", "--text-dir", "t",
+                   "--split-dir", "s", "--norm", "n", "--speakers", "2", "99", "--outdir", "o"],
          "argument --speakers: 99 is not a BEAT speaker id (1-30)"),
-        (download, "build_parser", ["--root", "r", "--speakers", "0"],
+        ("download", ["--root", "r", "--speakers", "0"],
          "argument --speakers: 0 is not a BEAT speaker id (1-30)"),
-        (sample, "build_parser", ["--checkpoint", "c", "--clips-dir", "c", "--audio-dir", "a",
-                                  "--text-dir", "t", "--clips", STEM, "--seed", "-1",
-                                  "--outdir", "o"],
+        ("sample", ["--checkpoint", "c", "--clips-dir", "c", "--audio-dir", "a",
+                    "--text-dir", "t", "--clips", STEM, "--seed", "-1", "--outdir", "o"],
          "argument --seed: -1 is negative"),
-        (norm_stats, "build_parser", ["--train", "t", "--clips-dir", "c", "--out", "o",
-                                      "--min-std", "0"],
+        ("norm-stats", ["--train", "t", "--clips-dir", "c", "--out", "o", "--min-std", "0"],
          "argument --min-std: 0 is not a finite number > 0"),
     ],
     ids=["clip-speaker-name", "clip-take", "train-speaker-99", "download-speaker-0",
          "sample-seed", "min-std"],
 )  # fmt: skip
-def test_command_line_values_the_schema_would_block(capsys, module, parser, argv, expected):
+def test_command_line_values_the_schema_would_block(capsys, command, argv, expected):
     with pytest.raises(SystemExit) as exit_:
-        run_stage(module.main, getattr(module, parser)(), argv)
+        run(command, argv)
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
@@ -266,15 +261,15 @@ def test_a_damaged_parquet_is_named_by_every_stage_that_reads_it(tmp_path, capsy
     clip.write_bytes(DAMAGES[damage](clip.read_bytes()))
     (tmp_path / "train.txt").write_text(f"{STEM}\n")
     commands = {
-        "split": (split, ["--outdir", str(tmp_path / "s"), "--skipped", str(tmp_path / "k.tsv"),
-                          str(clip)]),
-        "norm_stats": (norm_stats, ["--train", str(tmp_path / "train.txt"), "--clips-dir",
-                                    str(clip.parent), "--out", str(tmp_path / "n.json")]),
+        "split": (["--outdir", str(tmp_path / "s"), "--skipped", str(tmp_path / "k.tsv"),
+                   str(clip)]),
+        "norm-stats": (["--train", str(tmp_path / "train.txt"), "--clips-dir",
+                        str(clip.parent), "--out", str(tmp_path / "n.json")]),
     }  # fmt: skip
-    for name, (module, argv) in commands.items():
+    for name, argv in commands.items():
         if damage == "bit-flip" and name == "split":
             continue  # split reads only the metadata; the flip is in a data page
-        assert run_stage(module.main, module.build_parser(), argv) == 1, name
+        assert run(name, argv) == 1, name
         line = one_error(capsys)
         assert line.startswith(f"error: {clip}: "), (name, line)
     if damage == "bit-flip":
@@ -282,7 +277,7 @@ def test_a_damaged_parquet_is_named_by_every_stage_that_reads_it(tmp_path, capsy
     else:  # the feature stages read the metadata (T and fps) of the clip
         wav = tmp_path / "corpus" / "2" / f"{STEM}.wav"
         argv = ["--clip", str(clip), "--wav", str(wav), "--out", str(tmp_path / "a.parquet")]
-        assert audio_features.main(argv) == 1
+        assert run("audio-features", argv) == 1
         assert one_error(capsys).startswith(f"error: {clip}: ")
     assert not (tmp_path / "s").exists() and not (tmp_path / "n.json").exists()
 
@@ -295,7 +290,7 @@ def test_a_table_of_another_kind_is_named_with_the_columns_it_lacks(tmp_path, ca
     (tmp_path / "train.txt").write_text(f"{STEM}\n")
     argv = ["--train", str(tmp_path / "train.txt"), "--clips-dir", str(clip.parent),
             "--out", str(tmp_path / "n.json")]  # fmt: skip
-    assert run_stage(norm_stats.main, norm_stats.build_parser(), argv) == 1
+    assert run("norm-stats", argv) == 1
     assert f"{clip}: lacks column(s) ['gesture', 'face'] (it has ['audio'])" in one_error(capsys)
 
 
@@ -304,7 +299,7 @@ def test_split_refuses_a_renamed_clip(tmp_path, capsys):
     renamed = clip.with_name("2_scott_0_10_10.parquet")
     clip.rename(renamed)
     argv = ["--outdir", str(tmp_path / "s"), "--skipped", str(tmp_path / "k.tsv"), str(renamed)]
-    assert run_stage(split.main, split.build_parser(), argv) == 1
+    assert run("split", argv) == 1
     assert f"{renamed}: holds clip {STEM}, not 2_scott_0_10_10" in one_error(capsys)
 
 
@@ -380,7 +375,7 @@ def test_offline_with_a_partial_local_copy_says_which_clips_are_missing(
     (root / "2" / "2_scott_0_2_2.bvh").write_text("x")
     config = json.dumps({"kinds": [0], "speech_takes": 4})
     argv = ["--root", str(root), "--speakers", "2", "--config", config]
-    assert run_stage(download.main, download.build_parser(), argv) == 1
+    assert run("download", argv) == 1
     line = one_error(capsys)
     assert "HF_HUB_OFFLINE is set" in line
     assert f"The local copy in {root} is incomplete: 2 of 4 clips absent " in line
@@ -460,7 +455,7 @@ def test_malformed_split_lists(tmp_path, capsys, content, expected):
     listing = tmp_path / "train.txt"
     listing.write_bytes(content if isinstance(content, bytes) else content.encode())
     argv = ["--train", str(listing), "--clips-dir", str(tmp_path), "--out", str(tmp_path / "n")]
-    assert run_stage(norm_stats.main, norm_stats.build_parser(), argv) == 1
+    assert run("norm-stats", argv) == 1
     line = one_error(capsys)
     assert line.startswith(f"error: {listing}: ") and expected in line, line
 

@@ -38,7 +38,8 @@ def run_stage(module: str, *args: str) -> subprocess.CompletedProcess:
 
 def prepare(root: Path, stem: str, out: Path, **cfg) -> subprocess.CompletedProcess:
     return run_stage(
-        "adm.prepare",
+        "adm",
+        "prepare",
         "--clip",
         stem,
         "--root",
@@ -161,7 +162,8 @@ def test_skip_mode_lists_every_skipped_clip_with_its_reason(tmp_path):
         assert result.returncode == 0, result.stderr
     split_dir, skipped = tmp_path / "split", tmp_path / "skipped.tsv"
     result = run_stage(
-        "adm.split",
+        "adm",
+        "split",
         "--outdir",
         str(split_dir),
         "--skipped",
@@ -200,7 +202,8 @@ def test_split_follows_camn_and_norm_stats_use_train_only(tmp_path):
         assert prepare(tmp_path, stem, clips / f"{stem}.parquet").returncode == 0
     split_dir = tmp_path / "split"
     result = run_stage(
-        "adm.split",
+        "adm",
+        "split",
         "--outdir",
         str(split_dir),
         "--skipped",
@@ -215,7 +218,8 @@ def test_split_follows_camn_and_norm_stats_use_train_only(tmp_path):
         )
     out = tmp_path / "norm.json"
     result = run_stage(
-        "adm.norm_stats",
+        "adm",
+        "norm-stats",
         "--train",
         str(split_dir / "train.txt"),
         "--clips-dir",

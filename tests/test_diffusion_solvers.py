@@ -281,17 +281,18 @@ def test_sample_config_accepts_solvers_and_bounds_their_steps():
 
 
 def test_tables_name_each_sampler_with_its_calls():
-    from adm.pipeline import sampler_label as config_label
+    from pathlib import Path
+
+    import yaml
+
+    from adm.experiment.config import Experiment
+    from adm.experiment.stages import sampler_label as config_label
     from adm.samplers import sampler_label
 
     assert sampler_label("ddpm", 50, 1000) == "DDPM-1000"
     assert sampler_label("ddim", 50) == "DDIM-50"
     assert sampler_label("dpmpp_2m_sde", 25) == "DPM++2M-SDE-25"
-    preset = {"sample": {"sampler": "ddim", "steps": 50}}
-    config = {
-        "scale": "bundled",
-        "scales": {"bundled": preset},
-        "sample": {"sampler": "dpmpp_2m", "steps": 20},
-        "diffusion": {"steps": 1000},
-    }
-    assert config_label(config) == "DPM++2M-20"
+    # The shipped config with its sample section asking for a solver over the preset's DDIM.
+    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    config["sample"] = {**(config.get("sample") or {}), "sampler": "dpmpp_2m", "steps": 20}
+    assert config_label(Experiment.from_config(config)) == "DPM++2M-20"

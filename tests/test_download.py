@@ -94,7 +94,7 @@ def test_offline_fails_at_once_saying_what_it_needs(tmp_path, monkeypatch):
     assert hub.fetched == []
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "adm.download", "--root", str(tmp_path / "x"), "--speakers", "2"],
+        [sys.executable, "-m", "adm", "download", "--root", str(tmp_path / "x"), "--speakers", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""``python -m adm.fit_metric_model`` end to end on tiny clips, and its settings."""
+"""``adm fit-metric-model`` end to end on tiny clips, and its settings."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from adm.cli import run_stage
+from adm.commands import run
 from adm.data.normalization import compute_norm_stats, save_norm_stats
 from adm.errors import ConfigError
 from adm.evaluation.config import FIT_DEFAULTS, FitConfig
-from adm.fit_metric_model import build_parser, main
 from adm.io.frames import write_frames
 from adm.metrics.checkpoint import load_face_vae, load_motion_autoencoder, read_metadata
 
@@ -57,7 +56,7 @@ def _argv(root: Path, kind: str, out: Path, config: dict) -> list[str]:
 def test_motion_autoencoder_fits_and_loads_back(clips):
     out = clips / "models" / "motion_ae.safetensors"
     config = {"length": 16, "iterations": 3, "batch": 4, "seed": 1}
-    assert run_stage(main, build_parser(), _argv(clips, "motion", out, config)) == 0
+    assert run("fit-metric-model", _argv(clips, "motion", out, config)) == 0
     model = load_motion_autoencoder(out)
     assert (model.length, model.dim, model.mlp_negative_slope) == (16, 141, 1.0)
     meta = read_metadata(out)
@@ -74,7 +73,7 @@ def test_motion_autoencoder_fits_and_loads_back(clips):
 def test_face_vae_fits_with_epochs_and_its_defaults(clips):
     out = clips / "models" / "face_vae.safetensors"
     config = {"length": 20, "stride": 5, "epochs": 2, "batch": 8}
-    assert run_stage(main, build_parser(), _argv(clips, "face", out, config)) == 0
+    assert run("fit-metric-model", _argv(clips, "face", out, config)) == 0
     model = load_face_vae(out)
     assert (model.length, model.channels) == (20, 51)
     extra = read_metadata(out)["extra"]
@@ -88,7 +87,7 @@ def test_same_seed_gives_the_same_model(clips):
     a, b = clips / "a.safetensors", clips / "b.safetensors"
     config = {"length": 16, "iterations": 3, "batch": 4}
     for out in (a, b):
-        assert run_stage(main, build_parser(), _argv(clips, "face", out, config)) == 0
+        assert run("fit-metric-model", _argv(clips, "face", out, config)) == 0
     x = np.random.default_rng(3).uniform(size=(3, 16, 51)).astype(np.float32)
     fa, fb = load_face_vae(a).encode_mu(x), load_face_vae(b).encode_mu(x)
     assert torch.equal(fa, fb)
@@ -97,9 +96,9 @@ def test_same_seed_gives_the_same_model(clips):
 
 def test_bad_settings_and_short_clips_are_named(clips, capsys):
     out = clips / "bad.safetensors"
-    assert run_stage(main, build_parser(), _argv(clips, "motion", out, {"lenght": 16})) == 1
+    assert run("fit-metric-model", _argv(clips, "motion", out, {"lenght": 16})) == 1
     assert "lenght" in capsys.readouterr().err
-    assert run_stage(main, build_parser(), _argv(clips, "face", out, {"length": 70})) == 1
+    assert run("fit-metric-model", _argv(clips, "face", out, {"length": 70})) == 1
     err = capsys.readouterr().err
     assert "train.txt" in err and "0 window(s) of 70 frames" in err
     assert not out.exists()

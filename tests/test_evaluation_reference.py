@@ -1,4 +1,4 @@
-"""The test set's reference: built once by ``python -m adm.reference``, it gives every
+"""The test set's reference: built once by ``adm reference``, it gives every
 evaluation the same numbers as computing the ground truth in place, and a reference built from
 other files or settings is refused."""
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from test_evaluation_run import CFG, RATE, TEST, _inputs, _samples, _write_clip, data  # noqa: F401
 
-from adm.cli import run_stage
+from adm.commands import run
 from adm.data.audio import write_wav
 from adm.errors import BadInputError
 from adm.evaluation import evaluate
@@ -23,7 +23,6 @@ from adm.metrics.face_vae import FaceVAE
 
 
 def _reference_cli(data, out, config=CFG, **paths):  # noqa: F811
-    from adm.reference import build_parser, main
 
     given = dataclasses.asdict(_inputs(data, **paths))
     keys = ("clips_dir", "split", "corpus_root", "norm", "motion_ae", "face_vae")
@@ -35,7 +34,7 @@ def _reference_cli(data, out, config=CFG, **paths):  # noqa: F811
         for arg in (f"--{key.replace('_', '-')}", str(value))
     ]
     argv += ["--out", str(out), "--config", json.dumps(dataclasses.asdict(config))]
-    return run_stage(main, build_parser(), argv)
+    return run("reference", argv)
 
 
 def _evaluate(data, cfg=CFG, **kw):  # noqa: F811

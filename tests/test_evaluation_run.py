@@ -12,6 +12,7 @@ import torch
 from scipy.ndimage import gaussian_filter1d
 from tolerance import F64, fan_ins, gamma, layers_rel_tol, sum_tol
 
+from adm.commands import run
 from adm.data.audio import write_wav
 from adm.data.normalization import compute_norm_stats, save_norm_stats
 from adm.errors import BadInputError, ConfigError
@@ -332,8 +333,6 @@ def test_samples_of_another_seed_or_checkpoint_are_refused(data):
 
 
 def test_cli_on_face_only_samples(data, capsys):
-    from adm.cli import run_stage
-    from adm.evaluate import build_parser, main
 
     root = data["root"]
     out = root / "metrics" / "face_only" / "seed1.json"
@@ -348,7 +347,7 @@ def test_cli_on_face_only_samples(data, capsys):
         "--out", str(out),
         "--config", json.dumps({"wind_repeats": 2, "face_stride": 2, "data_source": "bundled"}),
     ]  # fmt: skip
-    assert run_stage(main, build_parser(), argv) == 0
+    assert run("evaluate", argv) == 0
     record = json.loads(out.read_text())
     assert record["variant"] == "a2e" and record["seed"] == 1
     assert record["data"]["source"] == "bundled"
@@ -365,7 +364,7 @@ def test_cli_on_face_only_samples(data, capsys):
     assert record["metric_models"]["motion_ae"] is None
     assert record["wind"]["seeds"] == [0, 1] and len(record["wind"]["scores"]) == 2
     bad = [*argv[:-1], json.dumps({"wind_repeat": 2})]
-    assert run_stage(main, build_parser(), bad) == 1
+    assert run("evaluate", bad) == 1
     assert "wind_repeat" in capsys.readouterr().err
     # A NaN in a sample: one line naming the file, the stream and the frame; no file written.
     broken = _samples(data, "cli_broken", 0.05, tasks=("face",))
@@ -375,7 +374,7 @@ def test_cli_on_face_only_samples(data, capsys):
     out.unlink()
     nan_argv = [*argv]
     nan_argv[1] = str(broken)
-    assert run_stage(main, build_parser(), nan_argv) == 1
+    assert run("evaluate", nan_argv) == 1
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("error: ")]
     assert len(lines) == 1 and "4_lawrence_0_1_1.parquet" in lines[0]

@@ -1,4 +1,4 @@
-"""``python -m adm.features.audio`` end to end: real BEAT audio, metadata, errors."""
+"""``adm audio-features`` end to end: real BEAT audio, metadata, errors."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from adm.commands import run
 from adm.config import config_hash, from_dict
 from adm.data.audio import write_wav
-from adm.features import audio as audio_cli
 from adm.features.config import AudioFeatureConfig
 from adm.features.layout import FeatureLayout
 from adm.io.frames import read_frames, write_frames
@@ -24,12 +24,12 @@ def make_clip(path, num_frames: int) -> None:
     write_frames(path, {"gesture": np.zeros((num_frames, 3), np.float32)}, meta)
 
 
-def run(tmp_path, wav, num_frames: int, config: dict | None = None, log=None):
+def extract(tmp_path, wav, num_frames: int, config: dict | None = None, log=None):
     clip, out = tmp_path / "clip.parquet", tmp_path / "audio.parquet"
     make_clip(clip, num_frames)
     argv = ["--clip", str(clip), "--wav", str(wav), "--out", str(out)]
     argv += ["--config", json.dumps(config or {})] + (["--log", str(log)] if log else [])
-    return audio_cli.main(argv), out
+    return run("audio-features", argv), out
 
 
 def test_real_beat_take_gives_t_rows_and_records_how(tmp_path):
@@ -38,7 +38,7 @@ def test_real_beat_take_gives_t_rows_and_records_how(tmp_path):
         pytest.skip("BEAT fixtures (../shared/fixtures/beat) are not available")
     log = tmp_path / "logs" / "audio.log"
     # 60 s of motion against the 68 s recording: the clip's T wins.
-    code, out = run(tmp_path, wav, 1800, log=log)
+    code, out = extract(tmp_path, wav, 1800, log=log)
     assert code == 0
     table = read_frames(out)
     feats, meta = table["audio"], table.metadata
@@ -63,7 +63,7 @@ def test_audio_shorter_than_the_clip_is_padded_with_silence(tmp_path):
     wav = tmp_path / "short.wav"
     t = np.arange(SR) / SR
     write_wav(wav, 0.3 * np.sin(2 * np.pi * 150 * t), SR, sample_format="int16")
-    code, out = run(tmp_path, wav, 60)  # 1 s of audio, 2 s of motion
+    code, out = extract(tmp_path, wav, 60)  # 1 s of audio, 2 s of motion
     assert code == 0
     table = read_frames(out)
     feats = table["audio"]
@@ -76,7 +76,7 @@ def test_audio_shorter_than_the_clip_is_padded_with_silence(tmp_path):
 def test_only_the_chosen_blocks_are_written(tmp_path):
     wav = tmp_path / "a.wav"
     write_wav(wav, np.zeros(SR, np.float32), SR)
-    code, out = run(tmp_path, wav, 30, {"blocks": ["onset", "mfcc"], "n_mfcc": 13})
+    code, out = extract(tmp_path, wav, 30, {"blocks": ["onset", "mfcc"], "n_mfcc": 13})
     assert code == 0
     table = read_frames(out)
     assert table["audio"].shape == (30, 14)
@@ -91,7 +91,7 @@ def test_only_the_chosen_blocks_are_written(tmp_path):
 def test_errors_name_the_problem_and_write_nothing(tmp_path, capsys, config, message):
     wav = tmp_path / "a.wav"
     write_wav(wav, np.zeros(SR, np.float32), SR)
-    code, out = run(tmp_path, wav, 30, config)
+    code, out = extract(tmp_path, wav, 30, config)
     assert code == 1
     assert message in capsys.readouterr().err
     assert not out.exists()
@@ -102,5 +102,5 @@ def test_a_missing_clip_is_named(tmp_path, capsys):
     write_wav(wav, np.zeros(SR, np.float32), SR)
     missing = tmp_path / "nope.parquet"
     argv = ["--clip", str(missing), "--wav", str(wav), "--out", str(tmp_path / "o.parquet")]
-    assert audio_cli.main(argv) == 1
+    assert run("audio-features", argv) == 1
     assert str(missing) in capsys.readouterr().err

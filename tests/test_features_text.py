@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
+from adm.commands import run
 from adm.data.textgrid import Interval, write_textgrid
 from adm.errors import MissingWeightsError
-from adm.features import fasttext_train, text, vectors
 from adm.features.fasttext_train import utterances
-from adm.features.vectors import filter_vec, read_vector_table
+from adm.features.vectors import filter_vec, load_fasttext, read_vector_table
 from adm.io.frames import read_frames, write_frames
 
 FPS = 30
@@ -48,7 +48,7 @@ def clip(path, num_frames: int):
 
 def filter_cli(vec, textgrids, out) -> int:
     argv = ["--vec", str(vec), "--textgrids", *map(str, textgrids), "--out", str(out)]
-    return vectors.main([*argv, "--config", '{"dim": 4}'])
+    return run("filter-vectors", [*argv, "--config", '{"dim": 4}'])
 
 
 def run_text(tmp_path, textgrid, vectors_path, num_frames=60, config=None):
@@ -65,7 +65,7 @@ def run_text(tmp_path, textgrid, vectors_path, num_frames=60, config=None):
         "--config",
         json.dumps(config or {"source": "vec", "dim": 4}),
     ]
-    code = text.main(argv)
+    code = run("text-features", argv)
     return code, (read_frames(out) if code == 0 else None)
 
 
@@ -139,7 +139,7 @@ def test_missing_vectors_name_the_file_and_the_download(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "crawl-300d-2M.vec: word vectors not found" in err and "dl.fbaipublicfiles.com" in err
     with pytest.raises(MissingWeightsError, match="cc.en.300.bin"):
-        vectors.load_fasttext(tmp_path / "cc.en.300.bin", "bin")
+        load_fasttext(tmp_path / "cc.en.300.bin", "bin")
 
 
 def test_vectors_of_the_wrong_width_are_refused(tmp_path, vec_file, capsys):
@@ -164,7 +164,7 @@ def train(tmp_path, name: str, config: dict):
     grids = [grid(tmp_path / f"c{i}.TextGrid", words) for i, words in enumerate(CORPUS)]
     out = tmp_path / name
     argv = ["--textgrids", *map(str, grids), "--out", str(out), "--config", json.dumps(config)]
-    assert fasttext_train.main(argv) == 0
+    assert run("fasttext-train", argv) == 0
     return out, grids
 
 
@@ -214,23 +214,23 @@ def test_training_keeps_to_the_split(tmp_path, capsys):
     split.write_text("2_scott_0_10_10\n2_scott_0_11_11\n")
     out = tmp_path / "m.bin"
     argv = ["--textgrids", *map(str, grids), "--split", str(split), "--out", str(out)]
-    assert fasttext_train.main([*argv, "--config", '{"dim": 8, "epoch": 1}']) == 0
+    assert run("fasttext-train", [*argv, "--config", '{"dim": 8, "epoch": 1}']) == 0
     assert set(fasttext.load_model(str(out)).words) == {"over", "the", "lazy", "dog", "</s>"}
     split.write_text("2_scott_0_12_12\n")
-    assert fasttext_train.main(argv) == 1
+    assert run("fasttext-train", argv) == 1
     assert "lists none of the 2 TextGrid(s)" in capsys.readouterr().err
 
 
 def test_too_high_a_min_count_is_a_config_error(tmp_path, capsys):
     grids = [grid(tmp_path / f"c{i}.TextGrid", words) for i, words in enumerate(CORPUS)]
     argv = ["--textgrids", *map(str, grids), "--out", str(tmp_path / "m.bin")]
-    assert fasttext_train.main([*argv, "--config", '{"min_count": 3}']) == 1
+    assert run("fasttext-train", [*argv, "--config", '{"min_count": 3}']) == 1
     assert "fasttext.min_count" in capsys.readouterr().err
 
 
 def test_training_on_an_empty_corpus_is_an_error(tmp_path, capsys):
     empty = grid(tmp_path / "e.TextGrid", [])
     argv = ["--textgrids", str(empty), "--out", str(tmp_path / "m.bin")]
-    assert fasttext_train.main(argv) == 1
+    assert run("fasttext-train", argv) == 1
     assert "no words" in capsys.readouterr().err
     assert not (tmp_path / "m.bin").exists()

@@ -1,4 +1,4 @@
-"""``python -m adm.figures``: the JawOpen and training-curve PNGs."""
+"""``adm figures``: the JawOpen and training-curve PNGs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adm import figures
-from adm.cli import run_stage
+from adm.commands import run
 from adm.io.frames import write_frames
+from adm.tables.figures import labels_for
 from adm.training.scalars import COLUMNS, ScalarLog
 
 STEM = "2_scott_0_1_1"
@@ -39,12 +39,12 @@ def _jaw(root: Path, out: Path, clip: str = STEM, labels=("full", "no_uwp", "a2g
     samples = [str(root / v / "seed0") for v in ("full", "no_uwp", "a2g")]
     argv = ["jawopen", "--clip", clip, "--clips-dir", str(root / "clips"), "--samples", *samples]
     argv += ["--labels", *labels] if labels else []
-    return run_stage(figures.main, figures.build_parser(), [*argv, "--out", str(out)])
+    return run("figures", [*argv, "--out", str(out)])
 
 
 def test_jawopen_png(corpus, caplog):
     out = corpus / "figs" / "jawopen.png"
-    with caplog.at_level("INFO", logger="adm.figures"):
+    with caplog.at_level("INFO", logger="adm.tables"):
         assert _jaw(corpus, out) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 20_000
@@ -53,7 +53,7 @@ def test_jawopen_png(corpus, caplog):
 
 
 def test_jawopen_labels_default_to_variant_names(corpus):
-    assert figures._labels(None, [corpus / "full" / "seed0"], "folder") == ["full"]
+    assert labels_for(None, [corpus / "full" / "seed0"], "folder") == ["full"]
     assert _jaw(corpus, corpus / "j.png", labels=None) == 0
 
 
@@ -102,7 +102,7 @@ def test_curves_png(tmp_path):
     ]
     out = tmp_path / "curves.png"
     argv = ["curves", "--scalars", *map(str, files), "--out", str(out)]
-    assert run_stage(figures.main, figures.build_parser(), argv) == 0
+    assert run("figures", argv) == 0
     assert out.stat().st_size > 30_000
 
 
@@ -110,6 +110,6 @@ def test_curves_missing_column_is_named(tmp_path, capsys):
     bad = tmp_path / "scalars.csv"
     bad.write_text("step,loss_total\n1,0.5\n")
     argv = ["curves", "--scalars", str(bad), "--out", str(tmp_path / "c.png")]
-    assert run_stage(figures.main, figures.build_parser(), argv) == 1
+    assert run("figures", argv) == 1
     err = capsys.readouterr().err
     assert str(bad) in err and "loss_gesture" in err

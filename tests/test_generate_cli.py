@@ -1,4 +1,4 @@
-"""``python -m adm.generation`` end to end with a tiny model trained here, and streaming."""
+"""``adm generate`` end to end with a tiny model trained here, and streaming."""
 
 from __future__ import annotations
 

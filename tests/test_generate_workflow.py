@@ -9,6 +9,7 @@ import yaml
 from test_workflow import ROOT, snakemake
 
 from adm.errors import ConfigError
+from adm.experiment.config import Experiment
 from adm.generation import targets
 
 
@@ -16,6 +17,10 @@ def _config(tmp_path, **generate) -> dict:
     cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
     cfg["generate"] = {**cfg["generate"], "inputs": str(tmp_path / "in"), **generate}
     return cfg
+
+
+def _experiment(tmp_path, **generate) -> Experiment:
+    return Experiment.from_config(_config(tmp_path, **generate))
 
 
 def _inputs(tmp_path):
@@ -28,7 +33,7 @@ def _inputs(tmp_path):
 
 def test_recordings_and_their_transcripts_are_found(tmp_path):
     folder = _inputs(tmp_path)
-    cfg = _config(tmp_path)
+    cfg = _experiment(tmp_path)
     assert targets.generate_audio(cfg) == {
         "song": str(folder / "song.flac"), "talk": str(folder / "talk.wav"),
         "x": str(folder / "x.WAV"),
@@ -43,11 +48,11 @@ def test_two_recordings_with_one_name_and_unknown_settings_are_refused(tmp_path)
     folder = _inputs(tmp_path)
     (folder / "talk.ogg").write_text("")
     with pytest.raises(ConfigError, match="would both write results/generate/talk"):
-        targets.generate_audio(_config(tmp_path))
+        targets.generate_audio(_experiment(tmp_path))
     with pytest.raises(ConfigError, match="generate.variant: no variant named 'nope'"):
-        targets.generate_checkpoint(_config(tmp_path, variant="nope"))
+        targets.generate_checkpoint(_experiment(tmp_path, variant="nope"))
     with pytest.raises(ConfigError, match="generate: unknown key 'spaeker'"):
-        targets.generate_config(_config(tmp_path, spaeker=2))
+        targets.generate_config(_experiment(tmp_path, spaeker=2))
 
 
 def test_dry_run_generates_each_recording_with_the_typed_command(tmp_path):
@@ -59,7 +64,7 @@ def test_dry_run_generates_each_recording_with_the_typed_command(tmp_path):
     assert result.returncode == 0, out
     assert re.search(r"^\s*generate_recording\s+3\b", out, re.M), out
     line = next(x for x in out.splitlines() if "--audio " + str(tmp_path / "in/talk.wav") in x)
-    for part in ("python -m adm.generation", "--transcript", "talk.TextGrid", "--speaker 4",
+    for part in ("adm generate", "--transcript", "talk.TextGrid", "--speaker 4",
                  "--seed 3", "--face-fps 30", "--outdir results/generate/talk",
                  "--checkpoint results/train/full/ema.safetensors"):  # fmt: skip
         assert part in line, line

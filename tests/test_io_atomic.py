@@ -131,7 +131,7 @@ def test_the_next_run_of_a_stage_removes_its_abandoned_temporaries(tmp_path):
     clip = tmp_path / "clips" / "2_scott_0_9_9.parquet"
     write_frames(clip, table.columns, table.metadata)
     result = subprocess.run(
-        [sys.executable, "-m", "adm.split", "--outdir", str(outdir), "--skipped",
+        [sys.executable, "-m", "adm", "split", "--outdir", str(outdir), "--skipped",
          str(tmp_path / "skipped.tsv"), str(clip)],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip

@@ -1,6 +1,6 @@
 """librosa's numba cache: where it lives, parallel jobs from an empty cache, a corrupt cache.
 
-The hard test runs the real feature stage (``python -m adm.features.audio``) as separate
+The hard test runs the real feature stage (``adm audio-features``) as separate
 processes, several at once, from an empty cache: without the lock, numba's unsynchronised cache
 writes leave a cache that makes jobs die with a segmentation fault (exit -11).
 """
@@ -60,7 +60,7 @@ def _start(jobs: Path, i: int, cache: Path) -> subprocess.Popen:
     argv = ["--clip", str(jobs / f"{i}.parquet"), "--wav", str(jobs / f"{i}.wav")]
     argv += ["--out", str(out)]
     return subprocess.Popen(
-        [sys.executable, "-m", "adm.features.audio", *argv],
+        [sys.executable, "-m", "adm", "audio-features", *argv],
         env=_env(cache),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -142,10 +142,10 @@ def test_importing_adm_points_numba_at_the_user_cache(tmp_path):
     assert out.returncode == 0, out.stderr
     expected = str(tmp_path / "xdg" / "adm" / "numba")
     assert out.stdout.split() == [expected, expected]
-    # NUMBA_CACHE_DIR wins; `python -m adm.jit where` tells the folder.
+    # NUMBA_CACHE_DIR wins; `adm jit where` tells the folder.
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "mine")
     out = subprocess.run(
-        [sys.executable, "-m", "adm.jit", "where"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "adm", "jit", "where"], env=env, capture_output=True, text=True
     )
     assert out.returncode == 0 and out.stdout.strip() == str(tmp_path / "mine")
 
@@ -168,5 +168,5 @@ def test_a_check_process_that_dies_clears_the_cache_once(tmp_path, monkeypatch):
 
     codes = iter([-11, -11])
     (tmp_path / "g.nbc").write_bytes(b"junk")
-    with pytest.raises(jit.JitCacheError, match="python -m adm.jit clear"):
+    with pytest.raises(jit.JitCacheError, match="adm jit clear"):
         jit._verify_in_child(tmp_path)

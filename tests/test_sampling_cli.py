@@ -1,4 +1,4 @@
-"""``python -m adm.sample`` end to end on tiny clips and a tiny checkpoint written here."""
+"""``adm sample`` end to end on tiny clips and a tiny checkpoint written here."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import torch
 from tiny import TINY_DENOISER
 from tolerance import ops_tol, stored_rotation_tol
 
-from adm import sample
-from adm.cli import run_stage
+from adm.commands import run
 from adm.data.bvh import read_bvh
 from adm.data.face import read_face_json
 from adm.errors import BadInputError
@@ -115,7 +114,7 @@ def _run(root: Path, outdir: Path, seed: int = 0, variant: str = "full", clips=N
         "--config", json.dumps({"sampler": "ddpm", "batch": 16, **config}),
     ]  # fmt: skip
     argv += ["--clips", *clips] if clips else ["--split", str(root / "test.txt")]
-    return run_stage(sample.main, sample.build_parser(), argv)
+    return run("sample", argv)
 
 
 def _gesture(folder: Path, stem: str) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The running study page in a real browser: ``python -m adm.study serve`` on a free local
+"""The running study page in a real browser: ``adm study serve`` on a free local
 port, opened by headless Chromium (the system's package), which renders the consent page and a
 participant's group page; the videos the page points at are served."""
 
@@ -128,7 +128,8 @@ def served(tmp_path):
         [
             sys.executable,
             "-m",
-            "adm.study",
+            "adm",
+            "study",
             "serve",
             "--manifest",
             str(manifest),

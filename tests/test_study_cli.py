@@ -1,4 +1,4 @@
-"""``python -m adm.study``: simulate 17 participants x 9 groups, analyse them; bad input as one
+"""``adm study``: simulate 17 participants x 9 groups, analyse them; bad input as one
 line and exit status 1."""
 
 from __future__ import annotations
@@ -157,7 +157,8 @@ def test_module_entry_point(tmp_path):
         [
             sys.executable,
             "-m",
-            "adm.study",
+            "adm",
+            "study",
             "analyse",
             "--votes",
             str(tmp_path / "absent.csv"),

@@ -35,7 +35,7 @@ def test_dry_run_of_the_study_target():
     # Samples of the four variants the three methods use, all from the first sampling seed.
     for variant in ("full", "no_uwp", "a2g", "a2e"):
         assert f"--outdir results/samples/{variant}/seed0" in out
-    command = next(line for line in out.splitlines() if "adm.study materials" in line)
+    command = next(line for line in out.splitlines() if "adm study materials" in line)
     assert "--outdir results/study/materials" in command
     # The methods keep the config's order (the analysis's column order).
     assert re.search(r'"methods":\{"full":.*"no_uwp":.*"a2g_a2e":', command), command
@@ -55,7 +55,7 @@ def test_the_readme_study_command_is_accepted():
     readme = (ROOT / "README.md").read_text()
     block = readme.split("<!-- study-command -->", 1)[1].split("```bash\n", 1)[1].split("\n")[0]
     command = shlex.split(block.split("&&", 1)[1])
-    assert command[:3] == ["python", "-m", "adm.study"]
-    args = build_parser().parse_args(command[3:])
+    assert command[:2] == ["adm", "study"]
+    args = build_parser().parse_args(command[2:])
     assert args.command == "serve" and args.address == "127.0.0.1"
     assert args.manifest == "results/study/materials/manifest.json"

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from adm.commands import run
 from adm.config import from_dict
 from adm.data.annotations import read_emotion, read_semantic
 from adm.data.audio import load_wav, read_wav_info
@@ -18,7 +19,6 @@ from adm.data.synth import SynthConfig, expected_files, expected_stems, generate
 from adm.data.synth import corpus as corpus_module
 from adm.data.textgrid import read_textgrid
 from adm.errors import ConfigError
-from adm.synthesize import main as synthesize_main
 
 SMALL = {"speakers": [2, 6], "train_takes": 1, "val_takes": 0, "test_takes": 1,
          "clip_seconds": 7.0}  # fmt: skip
@@ -27,7 +27,7 @@ SMALL = {"speakers": [2, 6], "train_takes": 1, "val_takes": 0, "test_takes": 1,
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> tuple[SynthConfig, Path]:
     root = tmp_path_factory.mktemp("synth") / "corpus"
-    rc = synthesize_main(["--root", str(root), "--config", json.dumps(SMALL), "--workers", "1"])
+    rc = run("synthesize", ["--root", str(root), "--config", json.dumps(SMALL), "--workers", "1"])
     assert rc == 0
     return from_dict(SynthConfig, SMALL), root
 
@@ -138,7 +138,7 @@ def test_a_failed_run_leaves_no_manifest(tmp_path, monkeypatch):
 
 
 def test_cli_rejects_an_unknown_key_by_name(tmp_path, capsys):
-    rc = synthesize_main(["--root", str(tmp_path / "x"), "--config", '{"speaker": [2]}'])
+    rc = run("synthesize", ["--root", str(tmp_path / "x"), "--config", '{"speaker": [2]}'])
     assert rc == 1
     assert "speaker" in capsys.readouterr().err
     assert not (tmp_path / "x" / "manifest.tsv").exists()

@@ -1,4 +1,4 @@
-"""The preview picture of a clip (``python -m adm.preview``)."""
+"""The preview picture of a clip (``adm preview``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from adm.commands import run
 from adm.data.annotations import SemanticInterval, read_semantic
 from adm.data.bvh import read_bvh
+from adm.data.preview import pick_frames, wrist_data
 from adm.data.synth import SynthConfig, generate_corpus
 from adm.kinematics import forward_kinematics
-from adm.preview import main as preview_main
-from adm.preview import pick_frames, wrist_data
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,8 @@ def corpus(tmp_path_factory) -> Path:
 def test_preview_writes_a_png(corpus, tmp_path):
     out = tmp_path / "results" / "preview.png"
     assert (
-        preview_main(["--root", str(corpus), "--stem", "4_lawrence_0_1_1", "--out", str(out)]) == 0
+        run("preview", ["--root", str(corpus), "--stem", "4_lawrence_0_1_1", "--out", str(out)])
+        == 0
     )
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
@@ -59,7 +60,7 @@ def test_pick_frames_prefers_the_apex_of_each_annotated_gesture():
 
 
 def test_preview_names_a_missing_clip(corpus, tmp_path, capsys):
-    rc = preview_main(["--root", str(corpus), "--stem", "4_lawrence_0_2_2",
+    rc = run("preview", ["--root", str(corpus), "--stem", "4_lawrence_0_2_2",
                        "--out", str(tmp_path / "x.png")])  # fmt: skip
     assert rc == 1
     assert "4_lawrence_0_2_2.bvh" in capsys.readouterr().err

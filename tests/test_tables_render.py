@@ -1,4 +1,4 @@
-"""Table 4 from training scalars, the three renderings, and ``python -m adm.tables``."""
+"""Table 4 from training scalars, the three renderings, and ``adm tables``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from adm.cli import run_stage
+from adm.commands import run
 from adm.errors import BadInputError
-from adm.tables.__main__ import build_parser, main
 from adm.tables.build import Table
 from adm.tables.context import TableContext
 from adm.tables.dynamics import dynamics, table4
@@ -162,9 +161,9 @@ def test_cli_writes_three_files_per_table(tmp_path, capsys):
     ctx = json.dumps({"scale": "bundled", "feature_layout": "without WavLM"})
     for number in (1, 2, 3):
         argv = ["--table", str(number), "--metrics", *metrics, "--context", ctx]
-        assert run_stage(main, build_parser(), [*argv, "--outdir", str(out)]) == 0
+        assert run("tables", [*argv, "--outdir", str(out)]) == 0
     argv = ["--table", "4", "--scalars", str(_full(tmp_path)), "--outdir", str(out)]
-    assert run_stage(main, build_parser(), [*argv, "--average-rows", "2"]) == 0
+    assert run("tables", [*argv, "--average-rows", "2"]) == 0
     for number in (1, 2, 3, 4):
         for ext in ("csv", "md", "tex"):
             assert (out / f"table{number}.{ext}").is_file()
@@ -174,8 +173,8 @@ def test_cli_writes_three_files_per_table(tmp_path, capsys):
     assert "| ours (ADM) | 9 ± 0 | 52.5 |" in md
     missing = [*metrics, str(tmp_path / "metrics" / "full" / "seed9.json")]
     argv = ["--table", "1", "--metrics", *missing, "--outdir", str(out)]
-    assert run_stage(main, build_parser(), argv) == 1
+    assert run("tables", argv) == 1
     assert "seed9.json" in capsys.readouterr().err
     argv = ["--table", "1", "--metrics", *metrics, "--context", '{"sead": 1}', "--outdir", "x"]
-    assert run_stage(main, build_parser(), argv) == 1
+    assert run("tables", argv) == 1
     assert "sead" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """``--threads``: the CPU thread count is an explicit, recorded setting of the torch stages.
 
 Float32 sums split over N threads round differently than over M, so the trained weights depend
-on the thread count in their last bits. The pipeline runs ``python -m adm.train ... --threads
+on the thread count in their last bits. The pipeline runs ``adm train ... --threads
 {threads}``; the same command typed by hand must give the same weights whatever
 ``OMP_NUM_THREADS`` the shell has (Snakemake sets it to the rule's threads, a terminal usually
 not at all).
@@ -47,7 +47,7 @@ def _train(corpus, outdir: Path, env_threads: str | None, *extra: str) -> dict:
         env.update(OMP_NUM_THREADS=env_threads, MKL_NUM_THREADS=env_threads)
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.run(
-        [sys.executable, "-m", "adm.train", *argv], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "adm", "train", *argv], env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return load_file(outdir / "model.safetensors")
@@ -78,7 +78,7 @@ def test_without_the_option_the_default_applies_whatever_the_environment(corpus,
 
 def test_a_bad_thread_count_is_one_clear_line(corpus, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "adm.train", "--threads", "0"],
+        [sys.executable, "-m", "adm", "train", "--threads", "0"],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},

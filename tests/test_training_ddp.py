@@ -36,7 +36,7 @@ def test_two_processes_equal_one_with_the_same_global_batch(tmp_path):
     out = tmp_path / "ddp"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        "-m", "adm.train",
+        "-m", "adm", "train",
         "--clips-dir", str(corpus.clips_dir), "--audio-dir", str(corpus.audio_dir),
         "--text-dir", str(corpus.text_dir), "--split-dir", str(corpus.split_dir),
         "--norm", str(corpus.norm), "--speakers", "2", "4", "--outdir", str(out),

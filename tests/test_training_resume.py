@@ -17,10 +17,8 @@ from safetensors.torch import load_file
 from test_training_dataset import write_corpus
 from tiny import tiny_run
 
-from adm.cli import run_stage
+from adm.commands import run
 from adm.errors import BadInputError
-from adm.train import main as train_main
-from adm.train import parser as train_parser
 from adm.training.checkpoint import latest_checkpoint, list_checkpoints
 from adm.training.config import parse_run_config
 from adm.training.loop import train
@@ -101,7 +99,7 @@ def test_killed_process_resumes_to_completion(corpus, tmp_path, caplog):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     out = tmp_path / "run"
     config = _config(100_000, checkpoint_every=5, log_every=5)
-    command = [sys.executable, "-m", "adm.train", *_argv(corpus, out, config)]
+    command = [sys.executable, "-m", "adm", "train", *_argv(corpus, out, config)]
     proc = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -124,7 +122,7 @@ def test_killed_process_resumes_to_completion(corpus, tmp_path, caplog):
     target = reached + 4
     config["train"]["iterations"] = target
     with caplog.at_level(logging.INFO, logger="adm"):
-        assert run_stage(train_main, train_parser(), _argv(corpus, out, config)) == 0
+        assert run("train", _argv(corpus, out, config)) == 0
     assert f"resuming from {out / 'checkpoints' / f'step_{reached}'}" in caplog.text
     for name in ("model.safetensors", "ema.safetensors", "scalars.csv"):
         assert (out / name).is_file()

@@ -13,10 +13,8 @@ from test_training_dataset import TRAIN, write_corpus
 from tiny import tiny_run
 from tolerance import ops_tol
 
-from adm.cli import run_stage
+from adm.commands import run
 from adm.errors import BadInputError
-from adm.train import main as train_main
-from adm.train import parser as train_parser
 from adm.training import load_checkpoint
 from adm.training.config import parse_run_config
 from adm.training.loop import train
@@ -147,17 +145,44 @@ def test_cli_reports_bad_config_and_bad_input_in_one_line(corpus, tmp_path, caps
         str(tmp_path / "o"),
     ]
     bad_key = json.dumps({"train": {"itrations": 3}})
-    assert run_stage(train_main, train_parser(), [*argv, "--config", bad_key]) == 1
+    assert run("train", [*argv, "--config", bad_key]) == 1
     assert "error: train: unknown key 'itrations'" in capsys.readouterr().err
     missing = tmp_path / "split"
     missing.mkdir()
     (missing / "train.txt").write_text(f"{next(iter(TRAIN))}\n2_scott_0_100_100\n")
     argv[argv.index("--split-dir") + 1] = str(missing)
-    assert run_stage(train_main, train_parser(), [*argv, "--config", json.dumps(tiny_run())]) == 1
+    assert run("train", [*argv, "--config", json.dumps(tiny_run())]) == 1
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "2_scott_0_100_100.parquet: prepared clip not found" in err
     (missing / "train.txt").write_text(f"{next(iter(TRAIN))}\nno_such_clip\n")
-    assert run_stage(train_main, train_parser(), [*argv, "--config", json.dumps(tiny_run())]) == 1
+    assert run("train", [*argv, "--config", json.dumps(tiny_run())]) == 1
     err = capsys.readouterr().err
     assert f"{missing / 'train.txt'}: line 2: clip name 'no_such_clip' does not match" in err
     assert not (tmp_path / "o" / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ({"latent": 72, "heads": 5}, "model.heads: latent 72 not divisible by 5"),
+        ({"num_speakers": 3}, "model.num_speakers: the config says 3 but --speakers gives 2"),
+        ({"audio_dim": 7}, "model.audio_dim: the config says 7 but the audio features"),
+    ],
+)
+def test_model_settings_fail_before_the_corpus_loads(tmp_path, capsys, model, message):
+    """A later train clip is damaged: had the corpus loaded first, the error would name it."""
+    paths = write_corpus(tmp_path)
+    damaged = paths.clips_dir / f"{list(TRAIN)[-1]}.parquet"
+    damaged.write_bytes(b"not parquet")
+    argv = [
+        "--clips-dir", str(paths.clips_dir), "--audio-dir", str(paths.audio_dir),
+        "--text-dir", str(paths.text_dir), "--split-dir", str(paths.split_dir),
+        "--norm", str(paths.norm), "--speakers", "2", "4", "--outdir", str(tmp_path / "o"),
+    ]  # fmt: skip
+    config = tiny_run(model=model)
+    assert run("train", [*argv, "--config", json.dumps(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and message in err, err
+    # The same corpus with the model left alone: the loader names the damaged clip.
+    assert run("train", [*argv, "--config", json.dumps(tiny_run())]) == 1
+    assert f"error: {damaged}" in capsys.readouterr().err

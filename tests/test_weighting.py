@@ -12,6 +12,8 @@ import yaml
 from tolerance import ops_tol
 
 from adm.errors import ConfigError
+from adm.experiment.config import Experiment
+from adm.experiment.stages import train_settings
 from adm.training.config import TrainConfig
 from adm.training.step import build_optimizer
 from adm.weighting import FixedWeighting, UncertaintyWeighting, build_weighting
@@ -163,9 +165,12 @@ def train_toy(cfg, steps: int) -> tuple[UncertaintyWeighting, dict[str, float]]:
 
 
 def bundled_train_config() -> TrainConfig:
-    preset = yaml.safe_load(CONFIG_YAML.read_text())["scales"]["bundled"]["train"]
+    """The optimiser settings config.yaml gives the full variant (bundled scale), as the rule
+    passes them to ``adm train``."""
+    experiment = Experiment.from_config(yaml.safe_load(CONFIG_YAML.read_text()))
+    train = train_settings(experiment, "full")["train"]
     keys = ("lr", "weighting_lr", "iterations", "batch")
-    return TrainConfig(**{k: preset[k] for k in keys})
+    return TrainConfig(**{k: train[k] for k in keys})
 
 
 def test_bundled_weighting_settles_at_the_inverse_loss_ratio():
@@ -204,7 +209,11 @@ def test_the_optimiser_gives_the_weighting_its_own_group():
         TrainConfig(weighting_lr=0.0)
 
 
-def test_the_paper_preset_keeps_one_rate():
+def test_the_bundled_preset_gives_the_weighting_its_rate_and_the_paper_keeps_one_rate():
     config = yaml.safe_load(CONFIG_YAML.read_text())
-    assert "weighting_lr" not in config["scales"]["paper"].get("train", {})
-    assert "weighting_lr" not in (config.get("train") or {})
+    assert bundled_train_config().weighting_lr == 0.05
+    paper = train_settings(Experiment.from_config({**config, "scale": "paper"}), "full")
+    assert "weighting_lr" not in paper["train"]  # unset: the trainer uses train.lr
+    assert TrainConfig(**paper["train"]).weighting_lr is None
+    own = train_settings(Experiment.from_config({**config, "weighting": {"lr": 0.2}}), "full")
+    assert own["train"]["weighting_lr"] == 0.2  # the user's key wins over the preset

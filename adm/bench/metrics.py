@@ -6,8 +6,8 @@ axis-angle, face 51 blendshape weights, 16 kHz noise audio with clicks, semantic
 evaluates all metrics the way the evaluate stage does: FGD (windows of ``--fgd-length`` at
 stride 10), diversity, L1 diversity, Beat Align, SRGR, FD and WInD (``--wind-repeats`` mixture
 seeds), with the evaluate stage's own code: first the test set's reference (the ground-truth
-half of every metric, which ``python -m adm.reference`` computes once per test set), then one
-evaluation of a generated test set against it (what ``python -m adm.evaluate`` does for each
+half of every metric, which ``adm reference`` computes once per test set), then one
+evaluation of a generated test set against it (what ``adm evaluate`` does for each
 variant and seed, in its order: WInD's fits run while the gesture metrics run, see
 :mod:`adm.evaluation.schedule`). It prints each metric's wall-clock seconds (overlapping, so
 they add up to more than the total), the evaluation's total (the figure for the 60 s target),
@@ -193,7 +193,7 @@ def _run(args: argparse.Namespace) -> int:
     reference = builder.finish()
     reference_time = (time.perf_counter() - wall, time.process_time() - cpu)
 
-    # 2. One evaluation of a generated test set against it, as python -m adm.evaluate does.
+    # 2. One evaluation of a generated test set against it, as adm evaluate does.
     wall, cpu = time.perf_counter(), time.process_time()
     gesture = GestureEvaluator(motion_ae, norm, cfg, reference.gesture)
     face = FaceEvaluator(face_vae, cfg, reference.face)
@@ -214,7 +214,7 @@ def _run(args: argparse.Namespace) -> int:
         f"{args.wind_repeats} mixture seeds; torch threads {torch.get_num_threads()}; random "
         f"data made in {made:.1f} s"
     )
-    print("evaluation of one generated test set, the reference given (python -m adm.evaluate):")
+    print("evaluation of one generated test set, the reference given (adm evaluate):")
     print(f"  {'metric':<12}{'wall s':>9}  value")
     for name in ("fgd", "diversity", "l1div", "beat_align", "srgr", "fd", "wind"):
         extra = f" +- {values['wind_std']:.4g}" if name == "wind" else ""
@@ -225,7 +225,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  {name:<12}{timing.get(name, 0.0):>9.2f}  {value}{extra}")
     print(f"  {'total':<12}{eval_time[0]:>9.2f}  (cpu {eval_time[1]:.2f} s, target < 60 s)")
     print(
-        f"test-set reference, once per test set (python -m adm.reference): "
+        f"test-set reference, once per test set (adm reference): "
         f"{reference_time[0]:.2f} s wall (cpu {reference_time[1]:.2f} s)"
     )
     cold = reference_time[0] + eval_time[0]

@@ -4,7 +4,7 @@
 [--ddpm-steps 1000] [--ddim-steps 50] [--measure-steps N] [--clips 1]`` builds the denoiser at
 PAPER size (the :class:`adm.models.ADMConfig` defaults: latent 384, 8 layers, audio 1133, text
 301) with random weights, gives it random conditions for ``--clips`` clips of ``--seconds``
-seconds at 30 fps, and generates them exactly as ``python -m adm.sample`` does (150-frame
+seconds at 30 fps, and generates them exactly as ``adm sample`` does (150-frame
 windows seeded and crossfaded, batched across clips, per-clip noise), on CUDA when present,
 else the CPU.
 

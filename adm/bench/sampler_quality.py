@@ -5,7 +5,7 @@
 trains nothing. It reads a trained checkpoint (default ``<results>/train/full/ema.safetensors``),
 the prepared test clips and their features, the metric models and the test set's reference
 (``<results>/metric_models/``), all as the pipeline wrote them, and for each sampler and seed
-runs the sample stage's own code (``adm.sample``, into a temporary folder) and the evaluate
+runs the sample stage's own code (``adm sample``, into a temporary folder) and the evaluate
 stage's own code (``adm.evaluation.run.evaluate``) with the sample and evaluate settings that
 ``--config`` gives the pipeline (guidance, batch, evaluation keys). Each sampler is
 ``name[:steps]``: ``ddpm`` (the full chain), ``ddim:N`` (``ddim:N:eta`` for a stochastic DDIM),
@@ -28,8 +28,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
 
 from adm.errors import ConfigError
 from adm.samplers import SAMPLERS, sampler_label
@@ -128,25 +126,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(config_path: Path) -> tuple[dict, dict, list[int], str, int]:
     """The pipeline's sample and evaluate ``--config`` objects, seeds, data source and the
-    chain length, from its config file (through :mod:`adm.pipeline`, as the rules do)."""
-    from adm import pipeline
+    chain length, from its config file (through :mod:`adm.experiment`, as the rules do)."""
+    from adm.experiment.load import load_experiment
+    from adm.experiment.stages import params
 
-    try:
-        config = yaml.safe_load(config_path.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"{config_path}: cannot read the config ({err})") from None
-    sample = json.loads(pipeline.sample_params(config))
-    evaluate = json.loads(pipeline.evaluate_params(config))
-    seeds = list(pipeline.section(config, "sample").get("seeds") or [0])
-    chain = int(pipeline.section(config, "diffusion").get("steps", 1000))
-    return sample, evaluate, seeds, pipeline.data_config(config).source, chain
+    experiment = load_experiment(config_path)
+    sample = json.loads(params(experiment, "sample"))
+    evaluate = json.loads(params(experiment, "evaluate"))
+    chain = int(experiment.sections["diffusion"].get("steps", 1000))
+    return sample, evaluate, experiment.sample_seeds(), experiment.data.source, chain
 
 
 def _run_one(spec: Spec, seed: int, args, paths: dict[str, Path], sample_base: dict, evaluate_cfg):
     """Sample the test set with ``spec`` and ``seed`` into a temporary folder and evaluate it;
     returns (seconds of the sample stage, the record's metrics)."""
-    from adm import sample as sample_stage
     from adm.evaluation.run import EvalInputs, evaluate
+    from adm.sampling import cli as sample_stage
 
     with tempfile.TemporaryDirectory(prefix="adm-sampler-quality-") as tmp:
         outdir = Path(tmp) / "samples"
@@ -162,7 +157,7 @@ def _run_one(spec: Spec, seed: int, args, paths: dict[str, Path], sample_base: d
             "--threads", str(args.threads),
         ]  # fmt: skip
         start = time.perf_counter()
-        sample_stage.main(sample_stage.build_parser().parse_args(argv))
+        sample_stage.sample(sample_stage.sample_parser().parse_args(argv))
         seconds = time.perf_counter() - start
         inputs = EvalInputs(
             clips_dir=paths["clips"],
@@ -287,6 +282,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from adm.cli import run_stage
+    from adm.commandline import run_stage
 
     return run_stage(run, build_parser(), argv)

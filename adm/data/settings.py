@@ -11,7 +11,7 @@ from adm.errors import ConfigError
 
 @dataclass(frozen=True)
 class PrepareConfig:
-    """How one clip is turned into a prepared Parquet file (``python -m adm.prepare``).
+    """How one clip is turned into a prepared Parquet file (``adm prepare``).
 
     Attributes:
         fps: output frame rate of every stream (30 as the paper and its peers).
@@ -71,7 +71,7 @@ class PrepareConfig:
 
 @dataclass(frozen=True)
 class BeatSourceConfig:
-    """Where and how to fetch BEAT v0.2.1 (``python -m adm.download``).
+    """Where and how to fetch BEAT v0.2.1 (``adm download``).
 
     Attributes:
         repo: Hugging Face dataset id.
@@ -93,6 +93,11 @@ class BeatSourceConfig:
     speech_takes: int = 118
     conversation_takes: int = 12
     missing: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for key in ("speech_takes", "conversation_takes"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"data.beat.{key}: must be >= 1, got {getattr(self, key)}")
 
 
 @dataclass(frozen=True)

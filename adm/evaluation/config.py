@@ -40,7 +40,7 @@ FIT_DEFAULTS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class FitConfig:
-    """Training of one metric model (``python -m adm.fit_metric_model``).
+    """Training of one metric model (``adm fit-metric-model``).
 
     ``None`` takes the kind's default from :data:`FIT_DEFAULTS`.
 
@@ -81,6 +81,8 @@ class FitConfig:
             raise ConfigError(f"metric_model.batch: BatchNorm needs >= 2, got {self.batch}")
         if self.lr is not None and self.lr <= 0:
             raise ConfigError(f"metric_model.lr: must be positive, got {self.lr}")
+        if self.beta < 0:
+            raise ConfigError(f"metric_model.beta: must be >= 0, got {self.beta}")
 
     def resolved(self, kind: str) -> dict[str, Any]:
         """Every setting for ``kind`` ("motion" or "face"), defaults filled in."""
@@ -103,7 +105,7 @@ class FitConfig:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """Options of ``python -m adm.evaluate`` (metrics.md's definitions and defaults).
+    """Options of ``adm evaluate`` (metrics.md's definitions and defaults).
 
     Attributes:
         fgd_stride: frames between FGD windows of a test sequence (10).
@@ -142,9 +144,11 @@ class EvalConfig:
     data_source: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("fgd_stride", "face_stride", "wind_components", "wind_repeats", "audio_rate"):
+        for name in ("fgd_stride", "face_stride", "wind_components", "wind_repeats"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"evaluate.{name}: must be >= 1, got {getattr(self, name)}")
+        if self.audio_rate < 8000:
+            raise ConfigError(f"evaluate.audio_rate: must be >= 8000 Hz, got {self.audio_rate}")
         if self.beat_align_trim_seconds < 0:
             raise ConfigError(
                 f"evaluate.beat_align_trim_seconds: must be >= 0, got "

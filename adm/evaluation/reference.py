@@ -159,7 +159,7 @@ class MetricReference:
         """
         path = Path(path)
         if not path.is_file():
-            raise BadInputError(path, "metric reference not found (python -m adm.reference)")
+            raise BadInputError(path, "metric reference not found (adm reference)")
         try:
             with np.load(path, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}

@@ -2,7 +2,7 @@
 
 :func:`evaluate` streams the test clips one at a time (ground truth, generated motion, audio),
 feeds the gesture and face evaluators of the tasks the samples contain, and returns the record
-that ``python -m adm.evaluate`` writes as JSON: provenance (checkpoint, samples, metric models,
+that ``adm evaluate`` writes as JSON: provenance (checkpoint, samples, metric models,
 data), every metric value (raw, unscaled), counts and timing.
 """
 

@@ -1,11 +1,11 @@
-"""Audio condition of one clip: ``python -m adm.features.audio``.
+"""Audio condition of one clip (the command: ``adm audio-features``, :mod:`adm.features.cli`).
 
 Assembles the blocks of :class:`~adm.features.config.AudioFeatureConfig` in order
 (DiffuseStyleGesture+ layout: MFCC 40 | log-mel 64 | prosody 4 | WavLM 1024 | onset 1 = 1133)
 on the prepared clip's motion frames and writes them as one ``[T, D]`` float32 column ``audio``
 with the layout, config hash and extractor versions in the metadata.
 
-    python -m adm.features.audio --clip prepared/2_scott_0_1_1.parquet \\
+    adm audio-features --clip prepared/2_scott_0_1_1.parquet \\
         --wav beat/2/2_scott_0_1_1.wav --out features/audio/2_scott_0_1_1.parquet \\
         --config '{"wavlm": "microsoft/wavlm-large"}' [--log features.log]
 
@@ -15,20 +15,14 @@ seconds before analysis (see :mod:`adm.features.align`), so there are always exa
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
-from pathlib import Path
 
 import numpy as np
 
-from adm.config import config_hash, from_dict, parse_json_arg, to_dict
-from adm.errors import BadInputError
 from adm.features import acoustic, onset, prosody
 from adm.features.align import clip_samples, fit_waveform, interpolate_by_time, motion_times
-from adm.features.clipinfo import clip_frames, log_to_file, write_skipped_marker
 from adm.features.config import AudioFeatureConfig
-from adm.features.layout import FeatureLayout, audio_layout, extractor_versions
+from adm.features.layout import FeatureLayout, audio_layout
 from adm.features.wavlm import WavLMFeatures, load_wavlm
 
 log = logging.getLogger("adm.features.audio")
@@ -120,71 +114,3 @@ def build_wavlm(config: AudioFeatureConfig) -> WavLMFeatures | None:
         runner.dtype,
     )
     return runner
-
-
-def run(args: argparse.Namespace) -> int:
-    with log_to_file(args.log):
-        return _run(args)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from adm.data.audio import load_wav
-    from adm.io.frames import write_frames
-
-    config = from_dict(AudioFeatureConfig, parse_json_arg(args.config), "features.audio")
-    if write_skipped_marker(args.clip, args.out, "audio"):
-        return 0
-    meta, num_frames, fps = clip_frames(Path(args.clip))
-    audio = load_wav(args.wav, target_sr=config.sample_rate)
-    runner = build_wavlm(config)
-    features, layout = compute_audio_features(audio, num_frames, fps, config, runner)
-    if not np.isfinite(features).all():
-        raise BadInputError(args.wav, "audio features contain non-finite values")
-    metadata = {
-        "feature": "audio",
-        "clip": meta.get("clip"),
-        "speaker": meta.get("speaker"),
-        "fps": fps,
-        "num_frames": num_frames,
-        "wav": str(args.wav),
-        "audio_seconds": len(audio) / config.sample_rate,
-        "layout": layout.to_dict(),
-        "config": to_dict(config),
-        "config_hash": config_hash(config),
-        "versions": extractor_versions(*VERSIONED),
-        "wavlm": None
-        if runner is None
-        else {
-            "model": config.wavlm,
-            "layer": runner.layer,
-            "num_layers": runner.num_layers,
-            "width": runner.width,
-            "device": str(runner.device),
-            "dtype": str(runner.dtype).replace("torch.", ""),
-        },
-    }
-    write_frames(args.out, {"audio": features}, metadata)
-    log.info("%s: %d frames x %d dims -> %s", meta.get("clip"), *features.shape, args.out)
-    return 0
-
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m adm.features.audio", description="Audio condition of one prepared clip."
-    )
-    p.add_argument("--clip", required=True, help="prepared clip (.parquet): gives T and fps")
-    p.add_argument("--wav", required=True, help="the clip's audio (.wav)")
-    p.add_argument("--out", required=True, help="output .parquet (column 'audio' [T, D])")
-    p.add_argument("--config", default="{}", help="features.audio settings as JSON")
-    p.add_argument("--log", default=None, help="also append log lines to this file")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    from adm.cli import run_stage
-
-    return run_stage(run, parser(), argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -83,10 +83,21 @@ class AudioFeatureConfig:
         for name in self.blocks:
             if name not in ALL_BLOCKS:
                 raise ConfigError(f"{where}.blocks: unknown block {name!r} (known: {ALL_BLOCKS})")
-        positive = ("sample_rate", "n_mfcc", "n_mels", "n_fft", "win_length", "hop_length")
+        positive = ("n_mfcc", "n_mels", "hop_length")
         for key in positive:
             if getattr(self, key) <= 0:
                 raise ConfigError(f"{where}.{key}: must be positive, got {getattr(self, key)}")
+        if self.sample_rate < 8000:
+            raise ConfigError(f"{where}.sample_rate: must be >= 8000 Hz, got {self.sample_rate}")
+        for key in ("n_fft", "win_length"):
+            if getattr(self, key) < 16:
+                raise ConfigError(f"{where}.{key}: must be >= 16, got {getattr(self, key)}")
+        if self.fmin < 0:
+            raise ConfigError(f"{where}.fmin: must be >= 0, got {self.fmin}")
+        if not self.pitch_threshold > 0:
+            raise ConfigError(
+                f"{where}.pitch_threshold: must be positive, got {self.pitch_threshold}"
+            )
         if self.win_length > self.n_fft:
             raise ConfigError(f"{where}.win_length: {self.win_length} exceeds n_fft {self.n_fft}")
         if self.n_mfcc > self.n_mels:
@@ -122,9 +133,9 @@ class TextFeatureConfig:
 
     Attributes:
         source: ``vec`` (``crawl-300d-2M.vec`` as the paper, or its table filtered to the
-            corpus vocabulary by ``python -m adm.features.vectors``), ``bin`` (``cc.en.300.bin``,
+            corpus vocabulary by ``adm filter-vectors``), ``bin`` (``cc.en.300.bin``,
             subword vectors for unknown words) or ``trained`` (a skipgram trained on the corpus
-            transcripts by ``python -m adm.features.fasttext_train``).
+            transcripts by ``adm fasttext-train``).
         path: the vectors file; the text CLI's ``--vectors`` overrides it.
         dim: vector width; the file must match.
         lowercase: look words up in lower case (BEAT transcripts are lower case, crawl vectors

@@ -1,4 +1,4 @@
-"""Corpus-trained fastText vectors: ``python -m adm.features.fasttext_train``.
+"""Corpus-trained fastText vectors (the command: ``adm fasttext-train``).
 
 For a corpus without access to ``crawl-300d-2M`` (e.g. the bundled small corpus), word vectors
 are trained on its own transcripts with fastText's skipgram (Bojanowski et al., 2017: word
@@ -7,15 +7,13 @@ n-grams). The corpus is one line per utterance, an utterance being a run of word
 silences of the TextGrid's word tier. Training uses one thread and seeded initial vectors, so
 the same transcripts and settings give the same model.
 
-    python -m adm.features.fasttext_train --textgrids beat/*/*.TextGrid --out fasttext.bin \\
+    adm fasttext-train --textgrids beat/*/*.TextGrid --out fasttext.bin \\
         --config '{"dim": 300, "epoch": 10}'
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -23,9 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adm.config import from_dict, parse_json_arg
 from adm.errors import BadInputError, ConfigError
-from adm.features.clipinfo import log_to_file
 from adm.features.config import FastTextTrainConfig
 from adm.features.vectors import normalise_word
 from adm.io.atomic import atomic_path
@@ -150,43 +146,3 @@ def select_split(textgrids: Sequence[str], split: str | None) -> list[str]:
     if len(kept) < len(textgrids):
         log.info("%d of %d TextGrids are in %s", len(kept), len(textgrids), split)
     return kept
-
-
-def run(args: argparse.Namespace) -> int:
-    with log_to_file(args.log):
-        config = from_dict(FastTextTrainConfig, parse_json_arg(args.config), "fasttext")
-        textgrids = select_split(args.textgrids, args.split)
-        lines = corpus_lines(textgrids, config.lowercase)
-        tokens = sum(len(line.split()) for line in lines)
-        if tokens == 0:
-            raise BadInputError(
-                args.textgrids[0],
-                f"no words in the word tiers of {len(args.textgrids)} TextGrid(s)",
-            )
-        log.info("training skipgram on %d utterances, %d words", len(lines), tokens)
-        vocab = train_skipgram(lines, config, args.out)
-        log.info("%d-dim vectors for %d words -> %s", config.dim, vocab, args.out)
-    return 0
-
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m adm.features.fasttext_train",
-        description="Train fastText skipgram word vectors on the corpus transcripts.",
-    )
-    p.add_argument("--textgrids", required=True, nargs="+", help="the corpus TextGrids")
-    p.add_argument("--split", default=None, help="train only on the clips listed (one a line)")
-    p.add_argument("--out", required=True, help="model file (.bin)")
-    p.add_argument("--config", default="{}", help="fastText settings as JSON")
-    p.add_argument("--log", default=None, help="also append log lines to this file")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    from adm.cli import run_stage
-
-    return run_stage(run, parser(), argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

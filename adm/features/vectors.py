@@ -3,7 +3,7 @@
 The paper's text condition uses ``crawl-300d-2M.vec`` (Mikolov et al., 2018: 2M cased words, 300
 dims, a 4.5 GB text file). Reading it whole for every clip would be wasteful, so
 
-    python -m adm.features.vectors --vec crawl-300d-2M.vec --textgrids beat/*/*.TextGrid \\
+    adm filter-vectors --vec crawl-300d-2M.vec --textgrids beat/*/*.TextGrid \\
         --out filtered.parquet
 
 streams it line by line once and keeps only the corpus vocabulary, in a small Parquet table
@@ -19,9 +19,7 @@ preferred, else the first (most frequent, as the file is sorted by frequency).
 
 from __future__ import annotations
 
-import argparse
 import gzip
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Protocol
@@ -35,7 +33,7 @@ DOWNLOADS = {
     "https://dl.fbaipublicfiles.com/fasttext/vectors-english/crawl-300d-2M.vec.zip (unzip it)",
     "bin": "cc.en.300.bin from "
     "https://dl.fbaipublicfiles.com/fasttext/vectors-crawl/cc.en.300.bin.gz (gunzip it)",
-    "trained": "a corpus model made by `python -m adm.features.fasttext_train --textgrids "
+    "trained": "a corpus model made by `adm fasttext-train --textgrids "
     "<TextGrids> --out <model.bin>`",
 }
 
@@ -261,51 +259,3 @@ def open_vectors(
     if vectors.dim not in (dim, 0):
         raise BadInputError(path, f"vectors have {vectors.dim} dims, features.text.dim is {dim}")
     return vectors
-
-
-def run(args: argparse.Namespace) -> int:
-    from adm.config import from_dict, parse_json_arg
-    from adm.features.config import TextFeatureConfig
-    from adm.features.layout import extractor_versions
-
-    config = from_dict(TextFeatureConfig, parse_json_arg(args.config), "features.text")
-    vocab = corpus_vocabulary(args.textgrids, config.lowercase)
-    words, rows = filter_vec(args.vec, vocab, config.lowercase)
-    if len(words) and rows.shape[1] != config.dim:
-        raise BadInputError(args.vec, f"vectors have {rows.shape[1]} dims, expected {config.dim}")
-    write_vector_table(
-        args.out,
-        words,
-        rows if len(words) else np.zeros((0, config.dim), np.float32),
-        {
-            "source": str(args.vec),
-            "lowercase": config.lowercase,
-            "vocabulary": len(vocab),
-            "missing": sorted(vocab - set(words)),
-            "versions": extractor_versions("numpy"),
-        },
-    )
-    print(f"{len(words)} of {len(vocab)} corpus words found in {args.vec} -> {args.out}")
-    return 0
-
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m adm.features.vectors",
-        description="Filter a fastText .vec file to the words of a corpus's TextGrids.",
-    )
-    p.add_argument("--vec", required=True, help="fastText .vec (or .vec.gz) file")
-    p.add_argument("--textgrids", required=True, nargs="+", help="the corpus TextGrids")
-    p.add_argument("--out", required=True, help="filtered table (.parquet)")
-    p.add_argument("--config", default="{}", help="features.text settings as JSON")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    from adm.cli import run_stage
-
-    return run_stage(run, parser(), argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from adm.cli import positive_int, speaker_id
+from adm.commandline import positive_int, speaker_id
 from adm.config import from_dict, parse_json_arg
 from adm.features.config import AudioFeatureConfig
 from adm.generation.audio_input import read_recording

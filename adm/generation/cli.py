@@ -1,6 +1,6 @@
-"""``python -m adm.generation``: motion for your own recording, ready for Blender and Unreal.
+"""``adm generate``: motion for your own recording, ready for Blender and Unreal.
 
-    python -m adm.generation --audio talk.wav --speaker 2 \\
+    adm generate --audio talk.wav --speaker 2 \\
         --checkpoint results/train/full/ema.safetensors --outdir results/generate/talk \\
         [--transcript talk.TextGrid | talk.txt] [--seed 0] [--face-fps 60] \\
         [--config '{"sampler": "ddim", "steps": 50}'] \\
@@ -29,7 +29,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from adm.cli import non_negative_int, positive_int, run_stage, speaker_id
+from adm.commandline import non_negative_int, positive_int, run_stage, speaker_id
 from adm.config import config_hash, from_dict, parse_json_arg, to_dict
 from adm.errors import BadInputError, ConfigError
 from adm.features.config import AudioFeatureConfig, TextFeatureConfig
@@ -53,7 +53,7 @@ log = logging.getLogger("adm.generation")
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m adm.generation",
+        prog="adm generate",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True, type=Path, help="weights file or its folder")
     p.add_argument("--outdir", required=True, type=Path, help="output folder (replaced whole)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="sampling seed (default 0)")
-    p.add_argument("--config", default="{}", help="sampler settings as JSON (as adm.sample)")
+    p.add_argument("--config", default="{}", help="sampler settings as JSON (as adm sample)")
     p.add_argument("--fps", type=positive_int, default=30, help="the model's motion rate")
     p.add_argument("--face-fps", type=int, choices=FACE_RATES, default=60,
                    help="rate of face.json and the Live Link CSV (default 60)")  # fmt: skip

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adm import layout
 from adm.errors import ConfigError
-from adm.pipeline import RESULTS, as_json, data_config, section
+from adm.experiment.config import Experiment
+from adm.experiment.stages import as_json
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 DEFAULTS = {
@@ -25,14 +27,14 @@ DEFAULTS = {
 }
 
 
-def generate_config(config: dict) -> dict:
+def generate_config(experiment: Experiment) -> dict:
     """The ``generate:`` section with its defaults."""
-    own = config.get("generate") or {}
+    own = experiment.sections["generate"]
     unknown = sorted(set(own) - set(DEFAULTS))
     if unknown:
         raise ConfigError(f"generate: unknown key {unknown[0]!r}")
     merged = {**DEFAULTS, **own}
-    variants = config.get("variants") or {}
+    variants = experiment.variants
     if merged["variant"] not in variants:
         raise ConfigError(
             f"generate.variant: no variant named {merged['variant']!r} (known: {sorted(variants)})"
@@ -40,9 +42,9 @@ def generate_config(config: dict) -> dict:
     return merged
 
 
-def generate_audio(config: dict) -> dict[str, str]:
+def generate_audio(experiment: Experiment) -> dict[str, str]:
     """Name -> audio file of every recording in ``generate.inputs`` (none if it is absent)."""
-    folder = Path(generate_config(config)["inputs"])
+    folder = Path(generate_config(experiment)["inputs"])
     if not folder.is_dir():
         return {}
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
@@ -51,45 +53,45 @@ def generate_audio(config: dict) -> dict[str, str]:
         if path.stem in names:
             raise ConfigError(
                 f"generate.inputs: {names[path.stem]} and {path} would both write "
-                f"{RESULTS}/generate/{path.stem}"
+                f"{layout.generate_dir(path.stem)}"
             )
         names[path.stem] = str(path)
     return names
 
 
-def generate_transcript(config: dict, name: str) -> list[str]:
+def generate_transcript(experiment: Experiment, name: str) -> list[str]:
     """``[transcript]`` beside recording ``name``, or ``[]``."""
-    audio = Path(generate_audio(config)[name])
+    audio = Path(generate_audio(experiment)[name])
     for suffix in (".TextGrid", ".txt"):
         if audio.with_suffix(suffix).is_file():
             return [str(audio.with_suffix(suffix))]
     return []
 
 
-def generate_targets(config: dict) -> list[str]:
+def generate_targets(experiment: Experiment) -> list[str]:
     """The output folders of ``snakemake generate``."""
-    return [f"{RESULTS}/generate/{name}" for name in generate_audio(config)]
+    return [layout.generate_dir(name) for name in generate_audio(experiment)]
 
 
-def generate_checkpoint(config: dict) -> str:
-    return f"{RESULTS}/train/{generate_config(config)['variant']}/ema.safetensors"
+def generate_checkpoint(experiment: Experiment) -> str:
+    return layout.train_file(generate_config(experiment)["variant"], "ema.safetensors")
 
 
-def generate_params(config: dict) -> str:
-    """The ``--config`` JSON (sampler settings) of ``python -m adm.generation``."""
-    sample = {k: v for k, v in section(config, "sample").items() if k not in ("seeds", "batch")}
-    return as_json({**sample, **(generate_config(config)["sample"] or {})})
+def generate_params(experiment: Experiment) -> str:
+    """The ``--config`` JSON (sampler settings) of ``adm generate``."""
+    sample = {k: v for k, v in experiment.sections["sample"].items() if k not in ("seeds", "batch")}
+    return as_json({**sample, **(generate_config(experiment)["sample"] or {})})
 
 
-def generate_option(config: dict, key: str) -> str:
+def generate_option(experiment: Experiment, key: str) -> str:
     """``speaker``, ``seed`` or ``face_fps`` of the ``generate:`` section, or ``fps`` (the
     model's motion rate, ``data.prepare.fps``)."""
     if key == "fps":
-        return str(data_config(config).prepare.fps)
-    return str(generate_config(config)[key])
+        return str(experiment.data.prepare.fps)
+    return str(generate_config(experiment)[key])
 
 
-def generate_transcript_args(config: dict, name: str) -> str:
+def generate_transcript_args(experiment: Experiment, name: str) -> str:
     """``--transcript <file>`` when recording ``name`` has one beside it, else nothing."""
-    found = generate_transcript(config, name)
+    found = generate_transcript(experiment, name)
     return f"--transcript '{found[0]}'" if found else ""

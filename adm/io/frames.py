@@ -152,3 +152,21 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     except (pa.ArrowException, OSError, ValueError) as err:
         raise _parquet_error(path, err) from None
     return _decode_metadata(path, schema)
+
+
+def column_width(path: str | Path, name: str) -> int:
+    """Width ``D`` of the ``[T, D]`` column ``name`` (1 for a ``[T]`` column), read from the
+    file's schema alone.
+
+    Raises:
+        BadInputError: as :func:`read_frames`, or the file has no column ``name``.
+    """
+    path = Path(path)
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError, ValueError) as err:
+        raise _parquet_error(path, err) from None
+    if name not in schema.names:
+        raise BadInputError(path, f"no column {name!r} (it has {schema.names})")
+    kind = schema.field(name).type
+    return kind.list_size if pa.types.is_fixed_size_list(kind) else 1

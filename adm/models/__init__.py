@@ -1,22 +1,30 @@
 """Denoiser networks: ``model(x_t [B, T, Dx], t [B], cond) -> x0_hat [B, T, Dx]``.
 
-Importing the package registers every network; pick one with :func:`build_denoiser`.
+Importing a network registers it; pick one with :func:`build_denoiser`. The names below are
+loaded on first use, so that reading a model's settings (:mod:`adm.models.config`) does not
+import torch (the pipeline's graph checks them before any job runs).
 """
 
-from adm.models.adm_denoiser import ADMDenoiser
-from adm.models.config import ADMConfig
-from adm.models.registry import (
-    available_denoisers,
-    build_denoiser,
-    denoiser_class,
-    register_denoiser,
-)
+from __future__ import annotations
 
-__all__ = [
-    "ADMConfig",
-    "ADMDenoiser",
-    "available_denoisers",
-    "build_denoiser",
-    "denoiser_class",
-    "register_denoiser",
-]
+import importlib
+from typing import Any
+
+_HOMES = {
+    "ADMConfig": "adm.models.config",
+    "ADMDenoiser": "adm.models.adm_denoiser",
+    "available_denoisers": "adm.models.registry",
+    "build_denoiser": "adm.models.registry",
+    "denoiser_class": "adm.models.registry",
+    "register_denoiser": "adm.models.registry",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'adm.models' has no attribute {name!r}")
+    if _HOMES[name] == "adm.models.registry":
+        importlib.import_module("adm.models.adm_denoiser")  # registers the ADM denoiser
+    return getattr(importlib.import_module(_HOMES[name]), name)

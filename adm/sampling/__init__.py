@@ -1,4 +1,4 @@
-"""Generating whole clips with a trained model (``python -m adm.sample``).
+"""Generating whole clips with a trained model (``adm sample``).
 
 - :mod:`.windows`: seeded, overlapping windows over a clip of any length, seams crossfaded;
 - :mod:`.chain`: the reverse diffusion chain with one noise generator per clip;

@@ -33,7 +33,7 @@ log = logging.getLogger("adm.sampling")
 
 @dataclass(frozen=True)
 class SampleConfig:
-    """How to sample (``--config`` of ``python -m adm.sample``).
+    """How to sample (``--config`` of ``adm sample``).
 
     Attributes:
         sampler: "ddpm" runs every step of the training chain (the paper; ``steps`` unused);
@@ -58,6 +58,8 @@ class SampleConfig:
             raise ConfigError(f"config.steps: must be positive, got {self.steps}")
         if self.eta < 0:
             raise ConfigError(f"config.eta: must be >= 0, got {self.eta}")
+        if self.guidance < 0:
+            raise ConfigError(f"config.guidance: must be >= 0, got {self.guidance}")
         if self.batch <= 0:
             raise ConfigError(f"config.batch: must be positive, got {self.batch}")
 

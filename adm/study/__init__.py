@@ -6,5 +6,5 @@
 - :mod:`.simulate`: simulated participants, to try the analysis.
 - :mod:`.materials`: groups cut from generated test clips, rendered, and the manifest.
 - :mod:`.page`: the Streamlit study page.
-- :mod:`.cli`: ``python -m adm.study {materials,serve,analyse,simulate}``.
+- :mod:`.cli`: ``adm study {materials,serve,analyse,simulate}``.
 """

@@ -1,25 +1,25 @@
-"""``python -m adm.study``: the user study of the paper's section 2.5.
+"""``adm study``: the user study of the paper's section 2.5.
 
 Build the materials (groups of about 30 s, one video per method, the manifest)::
 
-    python -m adm.study materials --config '{"methods": {...}, "groups": 9}' \\
+    adm study materials --config '{"methods": {...}, "groups": 9}' \\
         --split results/data/split/test.txt --samples results/samples \\
         --corpus results/data/corpus/synth --sample-seed 0 --outdir results/study/materials
 
 Serve the study page (Streamlit; localhost unless --address says otherwise)::
 
-    python -m adm.study serve --manifest results/study/materials/manifest.json \\
+    adm study serve --manifest results/study/materials/manifest.json \\
         --votes results/study/votes.sqlite
 
 Analyse the votes (a database or a CSV file): per question the counts, the chi-square test
 against equal preference, its dof, p and Cohen's w, and a position-bias check; writes
 ``study_table.{md,tex}``, ``study_counts.csv`` and ``figure5.png``::
 
-    python -m adm.study analyse --votes results/study/votes.sqlite --outdir results/study
+    adm study analyse --votes results/study/votes.sqlite --outdir results/study
 
 Simulate participants into a votes database (to try the analysis)::
 
-    python -m adm.study simulate --votes /tmp/sim.sqlite --participants 17 --groups 9 \\
+    adm study simulate --votes /tmp/sim.sqlite --participants 17 --groups 9 \\
         --methods full no_uwp a2g_a2e --preference full=3 face:full=6 --seed 0
 """
 
@@ -32,7 +32,7 @@ import os
 import sys
 from pathlib import Path
 
-from adm.cli import non_negative_int, positive_float, positive_int, run_stage
+from adm.commandline import non_negative_int, positive_float, positive_int, run_stage
 from adm.config import from_dict, parse_json_arg
 from adm.errors import BadInputError, ConfigError
 
@@ -43,7 +43,7 @@ PAGE = Path(__file__).with_name("page.py")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m adm.study",
+        prog="adm study",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,7 +1,7 @@
 """The study page (Streamlit): consent, then one group of videos per page with the paper's
 three questions, each answer saved the moment it is given.
 
-Run through ``python -m adm.study serve --manifest M --votes DB``, which starts::
+Run through ``adm study serve --manifest M --votes DB``, which starts::
 
     streamlit run adm/study/page.py -- --manifest M --votes DB
 

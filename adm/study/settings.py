@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import json
 
+from adm import layout
 from adm.config import from_dict, to_dict
 from adm.errors import ConfigError
-from adm.pipeline import RESULTS, clip_sources, sample_seeds, split_stems, variant_names
+from adm.experiment.config import Experiment
+from adm.experiment.files import clip_sources
 from adm.study.materials import StudyConfig
 
 
-def study_config(config: dict) -> StudyConfig:
+def study_config(experiment: Experiment) -> StudyConfig:
     """The ``study:`` section, checked against the variants that are sampled.
 
     Raises:
         ConfigError: no ``study:`` section, an unknown key, or a method naming a variant that
             is not in ``variants:``.
     """
-    if not config.get("study"):
+    if not experiment.sections["study"]:
         raise ConfigError("study: the section is missing (see config.yaml)")
-    cfg = from_dict(StudyConfig, config["study"], "study")
-    known = variant_names(config)
+    cfg = from_dict(StudyConfig, experiment.sections["study"], "study")
+    known = list(experiment.variants)
     for name, source in cfg.methods.items():
         for task in ("gesture", "face"):
             variant = getattr(source, task)
@@ -32,10 +34,10 @@ def study_config(config: dict) -> StudyConfig:
     return cfg
 
 
-def study_sample_seed(config: dict) -> int:
+def study_sample_seed(experiment: Experiment) -> int:
     """The sampling seed of the clips shown: ``study.sample_seed``, else the first seed."""
-    seeds = sample_seeds(config)
-    chosen = study_config(config).sample_seed
+    seeds = experiment.sample_seeds()
+    chosen = study_config(experiment).sample_seed
     if chosen is None:
         return seeds[0]
     if chosen not in seeds:
@@ -43,18 +45,18 @@ def study_sample_seed(config: dict) -> int:
     return chosen
 
 
-def study_params(config: dict) -> str:
-    """The ``--config`` JSON of ``python -m adm.study materials``. Keys keep the config's
-    order: the methods' order is the order of the analysis's columns."""
-    return json.dumps(to_dict(study_config(config)), separators=(",", ":"))
+def study_params(experiment: Experiment) -> str:
+    """The ``--config`` JSON of ``adm study materials``. Keys keep the config's order: the
+    methods' order is the order of the analysis's columns."""
+    return json.dumps(to_dict(study_config(experiment)), separators=(",", ":"))
 
 
-def study_sample_dirs(config: dict) -> list[str]:
+def study_sample_dirs(experiment: Experiment) -> list[str]:
     """The sample folders of every variant the study's methods use."""
-    seed = study_sample_seed(config)
-    return [f"{RESULTS}/samples/{v}/seed{seed}" for v in study_config(config).variants()]
+    seed = study_sample_seed(experiment)
+    return [layout.sample_dir(v, seed) for v in study_config(experiment).variants()]
 
 
-def study_wavs(config: dict) -> list[str]:
+def study_wavs(experiment: Experiment) -> list[str]:
     """The speech of every test clip."""
-    return [clip_sources(config, stem)["wav"] for stem in split_stems(config, "test")]
+    return [clip_sources(experiment, stem)["wav"] for stem in experiment.split_stems("test")]

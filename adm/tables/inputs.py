@@ -1,5 +1,5 @@
-"""What the tables are built from: metrics files (``python -m adm.evaluate``) and training
-scalars (``scalars.csv`` of ``python -m adm.train``). Every file named must exist and be
+"""What the tables are built from: metrics files (``adm evaluate``) and training
+scalars (``scalars.csv`` of ``adm train``). Every file named must exist and be
 valid; a problem is an error that names the file.
 """
 

@@ -1,6 +1,6 @@
 """Training of the diffusion denoiser: data windows, the step, checkpoints, resume, DDP.
 
-``python -m adm.train`` is the command; the sampling stage reuses :func:`load_checkpoint`,
+``adm train`` is the command; the sampling stage reuses :func:`load_checkpoint`,
 :func:`load_clip_arrays` and :class:`ConditionStats` to prepare whole test clips exactly as the
 training clips were.
 """

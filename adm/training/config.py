@@ -198,7 +198,7 @@ class DiffusionConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """The whole ``--config`` object of ``python -m adm.train``.
+    """The whole ``--config`` object of ``adm train``.
 
     Attributes:
         model_name: registry name of the denoiser (``model.name``).

@@ -31,7 +31,7 @@ MOTION_STREAMS = ("gesture", "face")
 
 @dataclass(frozen=True)
 class DataPaths:
-    """Where a training run reads its inputs (the ``python -m adm.train`` options)."""
+    """Where a training run reads its inputs (the ``adm train`` options)."""
 
     clips_dir: Path
     audio_dir: Path

@@ -9,7 +9,9 @@ annotations. It keeps the property the task is about: the face is determined by 
 are not (drawn from a separate random stream, so the same sentence gets different gestures).
 
 Entry points: :class:`SynthConfig`, :func:`expected_stems`, :func:`expected_files`,
-:func:`generate_corpus`, :func:`render_take`; the command is ``python -m adm.synthesize``.
+:func:`generate_corpus`, :func:`render_take`; the command is ``adm synthesize``.
+The generator (:mod:`adm.data.synth.corpus`) is imported on first use, so that planning the
+corpus (what the pipeline's graph needs) does not load it.
 """
 
 from adm.data.synth.config import (
@@ -20,7 +22,17 @@ from adm.data.synth.config import (
     expected_stems,
     takes,
 )
-from adm.data.synth.corpus import RenderedTake, generate_corpus, render_take, write_take
+
+_GENERATOR = ("RenderedTake", "generate_corpus", "render_take", "write_take")
+
+
+def __getattr__(name: str):
+    if name in _GENERATOR:
+        from adm.data.synth import corpus
+
+        return getattr(corpus, name)
+    raise AttributeError(f"module 'adm.data.synth' has no attribute {name!r}")
+
 
 __all__ = [
     "MANIFEST",

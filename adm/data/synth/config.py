@@ -146,7 +146,7 @@ def expected_stems(cfg: SynthConfig | Mapping[str, Any]) -> list[str]:
 
 
 def expected_files(cfg: SynthConfig | Mapping[str, Any], root: str | Path) -> list[Path]:
-    """Every file ``python -m adm.synthesize`` writes under ``root``: the six files of each
+    """Every file ``adm synthesize`` writes under ``root``: the six files of each
     clip (``<root>/<spk>/<stem>.{wav,TextGrid,json,bvh,txt,csv}``), then the manifest (``cfg``
     as in :func:`takes`)."""
     root = Path(root)

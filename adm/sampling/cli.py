@@ -1,8 +1,8 @@
-"""``python -m adm.sample``: generate whole test clips with a trained checkpoint.
+"""``adm sample``: generate whole test clips with a trained checkpoint.
 
 Example::
 
-    python -m adm.sample --checkpoint results/train/full/ema.safetensors \\
+    adm sample --checkpoint results/train/full/ema.safetensors \\
         --clips-dir results/data/clips --audio-dir results/features/audio \\
         --text-dir results/features/text --split results/data/split/test.txt --seed 0 \\
         --outdir results/samples/full/seed0 \\
@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 from pathlib import Path
 
-from adm.cli import clip_name, non_negative_int, run_stage
+from adm.commandline import clip_name, non_negative_int
 from adm.config import config_hash, from_dict, parse_json_arg, to_dict
 from adm.data.split import read_split_list
 from adm.diffusion.solvers import SOLVERS
@@ -57,9 +56,8 @@ log = logging.getLogger("adm.sample")
 SEED_PROTOCOL = "first window seeded with the ground truth's first seed_frames frames"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def sample_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m adm.sample",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -96,7 +94,7 @@ def _stems(args: argparse.Namespace) -> list[str]:
     return stems
 
 
-def main(args: argparse.Namespace) -> int:
+def sample(args: argparse.Namespace) -> int:
     config = from_dict(SampleConfig, parse_json_arg(args.config), where="config")
     stems = _stems(args)
     set_threads(args.threads)
@@ -158,7 +156,3 @@ def main(args: argparse.Namespace) -> int:
         write_samples_tsv(folder, [(c.stem, c.inputs.num_frames) for c in clips])
     log.info("wrote %d clip(s) to %s", len(clips), args.outdir)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(run_stage(main, build_parser()))

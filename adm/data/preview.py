@@ -1,6 +1,4 @@
-"""``python -m adm.preview``: a picture of one BEAT-format clip, to check that it moves sensibly.
-
-    python -m adm.preview --root results/data/synth --stem 2_scott_0_1_1 --out preview.png
+"""A picture of one BEAT-format clip, to check that it moves sensibly.
 
 Top row: the skeleton seen from the front (forward kinematics of the BVH) at 4-6 gesture peaks,
 one per semantic interval (the frame where the hands are farthest from where they rest;
@@ -11,13 +9,10 @@ jawOpen curve on top. Works on real BEAT clips as well as the synthetic corpus.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from adm.cli import run_stage
 from adm.data.annotations import SemanticInterval, read_semantic
 from adm.data.audio import load_wav
 from adm.data.bvh import read_bvh
@@ -188,24 +183,3 @@ def render_preview(root: Path, stem: str, out: Path) -> list[float]:
         fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
     return [f / bvh.fps for f in frames]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m adm.preview", description=__doc__.split("\n")[0])
-    p.add_argument("--root", required=True, type=Path, help="corpus root (<root>/<spk>/<stem>.*)")
-    p.add_argument("--stem", required=True, help="clip stem, e.g. 2_scott_0_1_1")
-    p.add_argument("--out", required=True, type=Path, help="PNG to write")
-    return p
-
-
-def _run(args: argparse.Namespace) -> int:
-    render_preview(args.root, args.stem, args.out)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_stage(_run, build_parser(), argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

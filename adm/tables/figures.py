@@ -1,9 +1,9 @@
-"""``python -m adm.figures``: the JawOpen figure and the training-curve figure.
+"""The JawOpen figure and the training-curve figure.
 
 JawOpen over time on one test clip, ground truth against each variant's sample (the paper's
 figure; variants without a face task are left out and say so in the log)::
 
-    python -m adm.figures jawopen --clip 2_scott_0_1_1 --clips-dir results/data/clips \\
+    adm figures jawopen --clip 2_scott_0_1_1 --clips-dir results/data/clips \\
         --samples results/samples/full/seed0 results/samples/no_uwp/seed0 \\
         --labels full no_uwp --out results/figures/jawopen.png
 
@@ -11,23 +11,20 @@ Training curves, two panels: both task losses per variant (log scale) and both n
 weights per variant (the paper's Table 4 dynamics), with, for learned weights, the gesture
 weight that the logged losses predict (UWP's optimum ``w_g = (1/L_g) / (1/L_g + 1/L_f)``)::
 
-    python -m adm.figures curves --scalars results/train/full/scalars.csv \\
+    adm figures curves --scalars results/train/full/scalars.csv \\
         results/train/no_uwp/scalars.csv --labels full no_uwp \\
         --out results/figures/training_curves.png
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from adm.cli import run_stage
 from adm.data.face import ARKIT_NAMES
 from adm.errors import BadInputError
 from adm.io.atomic import atomic_path
@@ -53,7 +50,7 @@ def _save(fig, out: Path) -> None:
         fig.savefig(tmp, dpi=120, format="png", bbox_inches="tight")
 
 
-def _labels(labels: Sequence[str] | None, paths: Sequence[Path], what: str) -> list[str]:
+def labels_for(labels: Sequence[str] | None, paths: Sequence[Path], what: str) -> list[str]:
     """``--labels`` as given, else each path's variant name (``<variant>/seed0`` -> variant)."""
     if labels:
         if len(labels) != len(paths):
@@ -216,50 +213,3 @@ def plot_curves(scalars: Sequence[Path], labels: Sequence[str], out: Path) -> No
     fig.tight_layout()
     _save(fig, Path(out))
     plt.close(fig)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m adm.figures",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="figure", required=True)
-    jaw = sub.add_parser("jawopen", help="JawOpen over time, ground truth vs variants")
-    jaw.add_argument("--clip", required=True, help="test clip stem")
-    jaw.add_argument("--clips-dir", required=True, help="folder of prepared clips")
-    jaw.add_argument("--samples", nargs="+", required=True, help="sample folders, one a variant")
-    jaw.add_argument("--labels", nargs="+", help="legend label per sample folder")
-    jaw.add_argument("--start", type=float, default=0.0, help="first second shown")
-    jaw.add_argument("--duration", type=float, help="seconds shown (default: the whole clip)")
-    jaw.add_argument("--out", required=True, help="output PNG")
-    curves = sub.add_parser("curves", help="task losses and weights over training")
-    curves.add_argument("--scalars", nargs="+", required=True, help="scalars.csv per variant")
-    curves.add_argument("--labels", nargs="+", help="legend label per scalars file")
-    curves.add_argument("--out", required=True, help="output PNG")
-    return parser
-
-
-def main(args: argparse.Namespace) -> int:
-    if args.figure == "jawopen":
-        samples = [Path(p) for p in args.samples]
-        labels = _labels(args.labels, samples, "sample folder")
-        plotted = plot_jawopen(
-            args.clip,
-            Path(args.clips_dir),
-            samples,
-            labels,
-            Path(args.out),
-            args.start,
-            args.duration,
-        )
-        log.info("JawOpen of %s: ground truth and %s -> %s", args.clip, plotted, args.out)
-    else:
-        scalars = [Path(p) for p in args.scalars]
-        plot_curves(scalars, _labels(args.labels, scalars, "scalars file"), Path(args.out))
-        log.info("training curves of %d run(s) -> %s", len(scalars), args.out)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(run_stage(main, build_parser()))

@@ -1,4 +1,5 @@
-"""Shared command-line plumbing for the ``python -m adm.<stage>`` commands."""
+"""Shared command-line plumbing of the ``adm <command>`` commands: :func:`run_stage` and the
+argparse types of values the config schema would check (speaker ids, clip names, seeds)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,181 @@
+"""The whole config, checked once: :class:`Experiment`.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) checks types and ranges key by key
+when Snakemake starts; :meth:`Experiment.from_config` then builds the sections the light
+dataclasses own (data, features) strictly, merges the scale preset under ``model``, ``train``,
+``weighting``, ``sample`` and ``metric_models``, and checks what needs several sections at once
+(the settings that depend on the data: speaker count, feature widths, model widths) before any
+job runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from adm.config import from_dict
+from adm.data.settings import DataConfig
+from adm.errors import ConfigError
+from adm.features.config import AudioFeatureConfig, FastTextTrainConfig, TextFeatureConfig
+
+#: Sections a scale preset gives values to; a key the user sets in them wins over the preset.
+SCALED_SECTIONS = ("model", "train", "weighting", "sample", "metric_models")
+#: Top-level sections of config.yaml.
+SECTIONS = (
+    "data",
+    "scale",
+    "features",
+    "model",
+    "diffusion",
+    "train",
+    "weighting",
+    "variants",
+    "sample",
+    "metric_models",
+    "evaluate",
+    "figures",
+    "study",
+    "generate",
+    "scales",
+)
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Recursive dict merge; ``override`` wins."""
+    out = dict(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """The checked config. ``sections`` holds every top-level section with the scale preset
+    applied (plain dicts, as the stages' ``--config`` receive them)."""
+
+    data: DataConfig
+    audio: AudioFeatureConfig
+    text: TextFeatureConfig
+    fasttext: FastTextTrainConfig
+    scale: str
+    sections: dict[str, dict[str, Any]]
+    variants: dict[str, dict[str, Any]]
+
+    @classmethod
+    def from_config(cls, config: dict) -> Experiment:
+        """Check ``config`` (the parsed config.yaml) and build the experiment; a
+        :class:`ConfigError` names the first bad key."""
+        unknown = sorted(set(config) - set(SECTIONS))
+        if unknown:
+            raise ConfigError(f"config: unknown key {unknown[0]!r}")
+        data = from_dict(DataConfig, config.get("data") or {}, "data")
+        features = config.get("features") or {}
+        unknown = sorted(set(features) - {"audio", "text", "fasttext"})
+        if unknown:
+            raise ConfigError(f"features: unknown key {unknown[0]!r}")
+        scales = config.get("scales") or {}
+        scale = config.get("scale", "bundled")
+        if scale not in scales:
+            raise ConfigError(f"scale: {scale!r} is not one of scales: {sorted(scales)}")
+        preset = scales[scale] or {}
+        sections = {}
+        for name in ("model", "diffusion", "train", "weighting", "sample", "metric_models",
+                     "evaluate", "figures", "study", "generate"):  # fmt: skip
+            own = dict(config.get(name) or {})
+            sections[name] = merge(preset.get(name) or {}, own) if name in SCALED_SECTIONS else own
+        variants = {k: dict(v or {}) for k, v in (config.get("variants") or {}).items()}
+        if not variants:
+            raise ConfigError("variants: at least one variant is needed")
+        experiment = cls(
+            data=data,
+            audio=from_dict(AudioFeatureConfig, features.get("audio") or {}, "features.audio"),
+            text=from_dict(TextFeatureConfig, features.get("text") or {}, "features.text"),
+            fasttext=from_dict(
+                FastTextTrainConfig, features.get("fasttext") or {}, "features.fasttext"
+            ),
+            scale=scale,
+            sections=sections,
+            variants=variants,
+        )
+        experiment.check_model()
+        return experiment
+
+    # --- what the data decides ---------------------------------------------------------------
+    @property
+    def speakers(self) -> tuple[int, ...]:
+        return tuple(self.data.speakers)
+
+    def audio_dim(self) -> int | None:
+        """Width of the audio condition, known from the config when WavLM is off (each
+        acoustic block's width is a setting); ``None`` when it needs the WavLM model."""
+        widths = {"mfcc": self.audio.n_mfcc, "logmel": self.audio.n_mels, "prosody": 4, "onset": 1}
+        if self.audio.uses_wavlm:
+            return None
+        return sum(widths[b] for b in self.audio.blocks if b in widths)
+
+    def text_dim(self) -> int:
+        """Width of the text condition: the word vector and the silence flag."""
+        return self.text.dim + 1
+
+    def check_model(self) -> None:
+        """The model settings of every variant, with what the data decides filled in (speaker
+        count, feature widths) and the window from ``train``, checked by the model's own config
+        class before any job runs, not after the training corpus has loaded."""
+        from adm.models.config import ADMConfig
+
+        model = dict(self.sections["model"])
+        if model.pop("name", "adm") != "adm":
+            return  # another registered denoiser checks its settings when it is built
+        train = self.sections["train"]
+        decided = {
+            "num_speakers": (len(self.speakers), "data.speakers"),
+            "text_dim": (self.text_dim(), "features.text.dim"),
+            "audio_dim": (self.audio_dim(), "features.audio"),
+            "window": (train.get("window", 150), "train.window"),
+            "seed_frames": (train.get("seed_frames", 30), "train.seed_frames"),
+        }
+        for key, (value, source) in decided.items():
+            if value is None:
+                continue  # the WavLM width is known once the model is loaded
+            if key in model and model[key] != value:
+                raise ConfigError(
+                    f"model.{key}: the config says {model[key]!r} but {source} gives {value!r}"
+                )
+            model[key] = value
+        for name, variant in self.variants.items():
+            tasks = variant.get("tasks")
+            settings = model if tasks is None else {**model, "tasks": list(tasks)}
+            where = "model" if tasks is None else f"model (variant {name})"
+            from_dict(ADMConfig, settings, where)
+
+    # --- clips -------------------------------------------------------------------------------
+    @functools.cached_property
+    def clip_stems(self) -> tuple[str, ...]:
+        """Every clip of the configured source and speakers, known before anything runs (so
+        that a dry run shows the whole data stage)."""
+        if self.data.source == "synth":
+            # adm.data.synth.config plans the corpus; the generator itself is not imported.
+            from adm.data.synth.config import expected_stems
+
+            return tuple(expected_stems(self.synth_settings()))
+        from adm.data.download import expected_beat_stems
+
+        return tuple(expected_beat_stems(self.data.beat, list(self.speakers)))
+
+    def synth_settings(self) -> dict[str, Any]:
+        """The bundled corpus settings: ``data.synth`` plus the speakers of ``data.speakers``."""
+        return {**self.data.synth, "speakers": list(self.speakers)}
+
+    def split_stems(self, split: str) -> list[str]:
+        """Clips that CaMN's rule puts in ``split`` (known from the names alone)."""
+        from adm.data.clips import camn_split, parse_clip_name
+
+        return [s for s in self.clip_stems if camn_split(parse_clip_name(s)) == split]
+
+    def sample_seeds(self) -> list[int]:
+        """Sampling seeds of the active scale."""
+        return list(self.sections["sample"].get("seeds", [0]))

@@ -1,0 +1,110 @@
+"""The file lists of the rules: every input and output the config implies, by name.
+
+Paths come from :mod:`adm.layout`; which clips, variants and seeds exist comes from the
+:class:`~adm.experiment.config.Experiment`.
+"""
+
+from __future__ import annotations
+
+from adm import layout
+from adm.data.download import REQUIRED_EXTENSIONS
+from adm.errors import ConfigError
+from adm.experiment.config import Experiment
+
+
+def clip_sources(experiment: Experiment, stem: str) -> dict[str, str]:
+    """The required raw files of one clip (extension -> path)."""
+    source = experiment.data.source
+    return {ext: layout.corpus_file(source, stem, ext) for ext in REQUIRED_EXTENSIONS}
+
+
+def corpus_files(experiment: Experiment, source: str) -> list[str]:
+    """Every required raw file of the corpus of ``source`` (outputs of its corpus rule); empty
+    unless that is the configured source, so the other source's rule is never asked for."""
+    if source != experiment.data.source:
+        return []
+    return [p for s in experiment.clip_stems for p in clip_sources(experiment, s).values()]
+
+
+def prepared_clips(experiment: Experiment) -> list[str]:
+    """Prepared Parquet file of every clip."""
+    return [layout.clip(s) for s in experiment.clip_stems]
+
+
+def textgrids(experiment: Experiment, split: str | None = None) -> list[str]:
+    """TextGrid files of the clips of ``split`` (default: every clip)."""
+    stems = experiment.clip_stems if split is None else experiment.split_stems(split)
+    return [clip_sources(experiment, s)["TextGrid"] for s in stems]
+
+
+def feature_files(experiment: Experiment, kind: str) -> list[str]:
+    """Per-clip condition tables of ``kind`` (audio or text)."""
+    return [layout.feature(kind, s) for s in experiment.clip_stems]
+
+
+def text_vectors(experiment: Experiment) -> str:
+    """The vectors file the text features read: trained on the corpus, the filtered ``.vec``
+    table, or the configured ``.bin`` model."""
+    text = experiment.text
+    if text.source == "trained":
+        return layout.FASTTEXT_MODEL
+    if text.source == "vec":
+        return layout.FILTERED_VECTORS
+    if not text.path:
+        raise ConfigError("features.text.path: a .bin model path is needed for source 'bin'")
+    return text.path
+
+
+def text_vectors_source(experiment: Experiment) -> list[str]:
+    """The configured ``.vec`` file when the text source is ``vec`` (input of the filter)."""
+    text = experiment.text
+    if text.source != "vec":
+        return []
+    if not text.path:
+        raise ConfigError("features.text.path: a .vec file path is needed for source 'vec'")
+    return [text.path]
+
+
+def feature_gpus(experiment: Experiment) -> int:
+    """1 when the audio features run WavLM (then a GPU is used when present), else 0."""
+    return 1 if experiment.audio.uses_wavlm else 0
+
+
+def metrics_files(experiment: Experiment, variants: list[str] | None = None) -> list[str]:
+    """Metrics JSON of every (variant, seed)."""
+    names = list(experiment.variants) if not variants else variants
+    return [layout.metrics(v, s) for v in names for s in experiment.sample_seeds()]
+
+
+def scalars_files(experiment: Experiment) -> list[str]:
+    """Training scalars of every variant."""
+    return [layout.train_file(v, "scalars.csv") for v in experiment.variants]
+
+
+def sample_dirs(experiment: Experiment) -> list[str]:
+    """Sample folders of every variant for the first sampling seed."""
+    seed = experiment.sample_seeds()[0]
+    return [layout.sample_dir(v, seed) for v in experiment.variants]
+
+
+def jawopen_clip(experiment: Experiment) -> str:
+    """The test clip of the JawOpen figure (and of the data preview)."""
+    chosen = experiment.sections["figures"].get("jawopen_clip")
+    return chosen or experiment.split_stems("test")[0]
+
+
+def table_files() -> list[str]:
+    """The four tables in every format."""
+    return [layout.table(n, ext) for n in (1, 2, 3, 4) for ext in layout.TABLE_FORMATS]
+
+
+def final_targets(experiment: Experiment) -> list[str]:
+    """What ``rule all`` builds: the four tables, both figures, and the data-stage records."""
+    return [
+        *table_files(),
+        layout.figure("jawopen"),
+        layout.figure("training_curves"),
+        layout.preview(experiment.data.source),
+        layout.SKIPPED,
+        layout.BASELINE_METRICS,
+    ]
