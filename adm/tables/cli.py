@@ -82,28 +82,11 @@ def tables(args: argparse.Namespace) -> int:
 
 
 # --- adm figures ---------------------------------------------------------------------------------
-FIGURES_HELP = """``adm figures``: the JawOpen figure and the training-curve figure.
-
-JawOpen over time on one test clip, ground truth against each variant's sample (the paper's
-figure; variants without a face task are left out and say so in the log)::
-
-    adm figures jawopen --clip 2_scott_0_1_1 --clips-dir results/data/clips \\
-        --samples results/samples/full/seed0 results/samples/no_uwp/seed0 \\
-        --labels full no_uwp --out results/figures/jawopen.png
-
-Training curves, two panels: both task losses per variant (log scale) and both normalised task
-weights per variant (the paper's Table 4 dynamics), with, for learned weights, the gesture
-weight that the logged losses predict (UWP's optimum ``w_g = (1/L_g) / (1/L_g + 1/L_f)``)::
-
-    adm figures curves --scalars results/train/full/scalars.csv \\
-        results/train/no_uwp/scalars.csv --labels full no_uwp \\
-        --out results/figures/training_curves.png
-"""
 
 
 def figures_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description=FIGURES_HELP,
+        description="``adm figures``: " + figures_docs(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="figure", required=True)
@@ -143,3 +126,10 @@ def figures(args: argparse.Namespace) -> int:
         plot_curves(scalars, labels_for(args.labels, scalars, "scalars file"), Path(args.out))
         log.info("training curves of %d run(s) -> %s", len(scalars), args.out)
     return 0
+
+
+def figures_docs() -> str:
+    """The figures module's own description (usage of both figures), for ``--help``."""
+    from adm.tables import figures
+
+    return figures.__doc__ or ""
