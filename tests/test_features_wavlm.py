@@ -10,9 +10,9 @@ import torch
 from tolerance import network_tol
 from transformers import WavLMConfig, WavLMModel
 
+from adm.commands import run
 from adm.data.audio import write_wav
 from adm.errors import ConfigError, MissingWeightsError
-from adm.features import audio as audio_cli
 from adm.features.layout import FeatureLayout
 from adm.features.wavlm import (
     WavLMFeatures,
@@ -72,7 +72,7 @@ def run_cli(tmp_path, name: str, x: np.ndarray, num_frames: int, config: str):
     write_wav(wav, x, SR)
     make_clip(clip, num_frames)
     argv = ["--clip", str(clip), "--wav", str(wav), "--out", f"{out}.parquet", "--config", config]
-    assert audio_cli.main(argv) == 0
+    assert run("audio-features", argv) == 0
     table = read_frames(f"{out}.parquet")
     return table["audio"], FeatureLayout.from_dict(table.metadata["layout"]), table.metadata
 
@@ -185,7 +185,7 @@ def test_cli_reports_missing_weights_as_one_line(tmp_path, capsys):
         "--config",
         '{"wavlm": "adm-test/no-such-wavlm"}',
     ]
-    assert audio_cli.main(argv) == 1
+    assert run("audio-features", argv) == 1
     assert "hf download" in capsys.readouterr().err
     assert not (tmp_path / "o.parquet").exists()
 
