@@ -10,6 +10,7 @@ from snakemake.utils import validate
 from adm import layout
 from adm.experiment import files
 from adm.experiment.config import Experiment
+from adm.experiment.devices import job_gpus
 from adm.experiment.stages import THREADS, params
 from adm.generation import targets as generation
 from adm.study import settings as study_settings
@@ -89,6 +90,10 @@ def get_text_vectors_source():
 
 def get_feature_gpus():
     return files.feature_gpus(EXPERIMENT)
+
+
+def get_job_gpus():
+    return job_gpus()
 
 
 def get_feature_files(kind):

@@ -19,7 +19,7 @@ rule generate_recording:
         "../envs/adm.yaml"
     threads: 1
     resources:
-        gpu=1,
+        gpu=get_job_gpus(),
     params:
         cfg=get_generate_params,
         audio_cfg=get_params("audio-features"),

@@ -14,7 +14,7 @@ rule sample:
         "../envs/adm.yaml"
     threads: THREADS["sample"]
     resources:
-        gpu=1,
+        gpu=get_job_gpus(),
     params:
         clips=layout.CLIPS,
         audio=layout.feature_dir("audio"),

@@ -20,7 +20,7 @@ rule train:
         "../envs/adm.yaml"
     threads: THREADS["train"]
     resources:
-        gpu=1,
+        gpu=get_job_gpus(),
     params:
         clips=layout.CLIPS,
         audio=layout.feature_dir("audio"),

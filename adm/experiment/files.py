@@ -10,6 +10,7 @@ from adm import layout
 from adm.data.download import REQUIRED_EXTENSIONS
 from adm.errors import ConfigError
 from adm.experiment.config import Experiment
+from adm.experiment.devices import job_gpus
 
 
 def clip_sources(experiment: Experiment, stem: str) -> dict[str, str]:
@@ -66,8 +67,8 @@ def text_vectors_source(experiment: Experiment) -> list[str]:
 
 
 def feature_gpus(experiment: Experiment) -> int:
-    """1 when the audio features run WavLM (then a GPU is used when present), else 0."""
-    return 1 if experiment.audio.uses_wavlm else 0
+    """1 when the audio features run WavLM and a GPU is there to run it, else 0."""
+    return job_gpus(experiment.audio.uses_wavlm)
 
 
 def metrics_files(experiment: Experiment, variants: list[str] | None = None) -> list[str]:
