@@ -23,12 +23,7 @@ MU = torch.tensor([0.5, -1.0, 0.0, 2.0], dtype=torch.float64)
 STD = torch.tensor([0.2, 1.0, 0.05, 0.6], dtype=torch.float64)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -39,12 +39,7 @@ WORDS = ["hello", "there", "this", "is", "a", "test", "of", "gestures"]
 AAC_SLACK = 2 * 1024 / 16000  # see test_generate_preview
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def speech_like(seconds: float, rate: int, seed: int = 0) -> np.ndarray:
