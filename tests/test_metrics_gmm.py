@@ -2,7 +2,7 @@
 
 SAiD fits ``sklearn.mixture.GaussianMixture(n_components=5)`` with its defaults. adm's EM must
 give the same mixture from the same seed: the k-means start (scikit-learn's own KMeans), the
-initial M-step, every EM step and the stop test. Tolerances: relative 1e-6 (the issue's bar);
+initial M-step, every EM step and the stop test. Tolerances: relative 1e-6 (the required agreement);
 in float64 both fits agree to ~1e-12, far inside it.
 """
 
