@@ -77,3 +77,10 @@ def os_reason(err: BaseException) -> str:
     if isinstance(code, int) and code > 0:
         return os.strerror(code)
     return str(err) or type(err).__name__
+
+
+def some_names(names: list[str], shown: int) -> str:
+    """The first ``shown`` of ``names``, comma-separated, then how many more: error messages
+    name what is wrong without printing a list of hundreds (``a, b, c and 4 more``)."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from adm.data.clips import CLIP_EXTENSIONS, camn_split, parse_clip_name
 from adm.data.settings import BeatSourceConfig
-from adm.errors import DownloadError
+from adm.errors import DownloadError, some_names
 from adm.io.atomic import write_text_atomic
 
 log = logging.getLogger("adm.download")
@@ -293,16 +293,12 @@ def describe_missing(missing: list[str], num_clips: int, shown: int = 8) -> str:
     absent = [s for s, exts in lacking.items() if len(exts) == len(REQUIRED_EXTENSIONS)]
     partial = {s: exts for s, exts in lacking.items() if len(exts) < len(REQUIRED_EXTENSIONS)}
 
-    def listing(names: list[str]) -> str:
-        more = f" and {len(names) - shown} more" if len(names) > shown else ""
-        return ", ".join(names[:shown]) + more
-
     parts = []
     if absent:
-        parts.append(f"{len(absent)} of {num_clips} clips absent ({listing(absent)})")
+        parts.append(f"{len(absent)} of {num_clips} clips absent ({some_names(absent, shown)})")
     if partial:
         items = [f"{s} lacks {'/'.join(exts)}" for s, exts in partial.items()]
-        parts.append(f"{len(partial)} clips incomplete ({listing(items)})")
+        parts.append(f"{len(partial)} clips incomplete ({some_names(items, shown)})")
     return "; ".join(parts)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adm.errors import BadClipError
+from adm.errors import BadClipError, some_names
 from adm.io.atomic import write_text_atomic
 
 # The 51 BEAT blendshapes in alphabetical order; jawOpen is index 24.
@@ -87,11 +87,10 @@ def read_face_json(path: str | Path, fps: float = FACE_FPS) -> Face:
         raise BadClipError(path, f"blendshapes named twice in 'names': {', '.join(repeated)}")
     missing = [n for n in ARKIT_NAMES if n not in column]
     if missing:
-        more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
         raise BadClipError(
             path,
             f"{len(missing)} of the {len(ARKIT_NAMES)} ARKit blendshapes missing from 'names': "
-            f"{', '.join(missing[:8])}{more}",
+            f"{some_names(missing, 8)}",
         )
     frames = data["frames"]
     if not frames:

@@ -41,7 +41,7 @@ from adm.data.face import ARKIT_NAMES, read_face_json
 from adm.data.resample import resample_frames
 from adm.data.settings import PrepareConfig
 from adm.data.textgrid import read_textgrid
-from adm.errors import BadClipError
+from adm.errors import BadClipError, some_names
 from adm.io.frames import FrameTable
 from adm.skeleton import GESTURE_JOINTS, euler_motion_to_gesture, gesture_rotation_columns
 
@@ -143,11 +143,10 @@ def require_gesture_joints(header: BvhHeader, path: Path) -> None:
     present = set(header.joints)
     missing = [j for j in GESTURE_JOINTS if j not in present]
     if missing:
-        more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
         raise BadClipError(
             path,
             f"{len(missing)} of the {len(GESTURE_JOINTS)} gesture joints missing from the "
-            f"HIERARCHY: {', '.join(missing[:6])}{more}",
+            f"HIERARCHY: {some_names(missing, 6)}",
         )
     for joint in GESTURE_JOINTS:
         channels = header.channels[header.joint_index(joint)]
