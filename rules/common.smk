@@ -36,6 +36,10 @@ def get_train_params(wildcards):
     return params(EXPERIMENT, "train", wildcards.variant)
 
 
+def get_sample_params(wildcards):
+    return params(EXPERIMENT, "sample", wildcards.variant)
+
+
 def get_fit_params(wildcards):
     return params(EXPERIMENT, "fit-metric-model", wildcards.kind)
 

@@ -19,7 +19,7 @@ rule sample:
         clips=layout.CLIPS,
         audio=layout.feature_dir("audio"),
         text=layout.feature_dir("text"),
-        cfg=get_params("sample"),
+        cfg=get_sample_params,
     shell:
         "adm sample --checkpoint {input.ema} --clips-dir {params.clips} "
         "--audio-dir {params.audio} --text-dir {params.text} --split {input.test} "

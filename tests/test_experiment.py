@@ -38,7 +38,7 @@ def test_the_preset_gives_values_and_the_users_keys_win():
     assert train["weighting_lr"] == CONFIG["scales"]["bundled"]["weighting"]["lr"]
     assert settings["train"]["a2e"]["variant"] == {"name": "a2e", **CONFIG["variants"]["a2e"]}
     assert (
-        settings["sample"]
+        settings["sample"]["full"]
         == {k: v for k, v in CONFIG["scales"]["bundled"]["sample"].items() if k != "seeds"}
         | CONFIG["sample"]
     )

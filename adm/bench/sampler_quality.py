@@ -131,7 +131,7 @@ def _settings(config_path: Path) -> tuple[dict, dict, list[int], str, int]:
     from adm.experiment.stages import params
 
     experiment = load_experiment(config_path)
-    sample = json.loads(params(experiment, "sample"))
+    sample = json.loads(params(experiment, "sample", "full"))  # ADM's protocol
     evaluate = json.loads(params(experiment, "evaluate"))
     chain = int(experiment.sections["diffusion"].get("steps", 1000))
     return sample, evaluate, experiment.sample_seeds(), experiment.data.source, chain

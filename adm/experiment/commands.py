@@ -47,7 +47,12 @@ def command_line(
     root = layout.corpus_root(source)
     speakers = [str(s) for s in ex.speakers]
     threads = str(THREADS.get(command, 1))
-    cfg = ["--config", q(params(ex, command))] if command not in ("split", "preview") else []
+    per_variant = ("train", "sample")
+    cfg = []
+    if command not in ("split", "preview", *per_variant, "fit-metric-model"):
+        cfg = ["--config", q(params(ex, command))]
+    if command == "sample":
+        cfg = ["--config", q(params(ex, command, variant))]
     ema = layout.train_file(variant, "ema.safetensors")
     test, train = layout.split_list("test"), layout.split_list("train")
     conditions = [

@@ -10,6 +10,7 @@ job runs.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,8 @@ class Experiment:
     scale: str
     sections: dict[str, dict[str, Any]]
     variants: dict[str, dict[str, Any]]
+    #: The scale preset's entries per variant (``scales.<scale>.variants``): a peer's sizes.
+    variant_presets: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: dict) -> Experiment:
@@ -90,6 +93,13 @@ class Experiment:
         variants = {k: dict(v or {}) for k, v in (config.get("variants") or {}).items()}
         if not variants:
             raise ConfigError("variants: at least one variant is needed")
+        variant_presets = {k: dict(v or {}) for k, v in (preset.get("variants") or {}).items()}
+        unknown = sorted(set(variant_presets) - set(variants))
+        if unknown:
+            raise ConfigError(
+                f"scales.{scale}.variants: {unknown[0]!r} is not a variant "
+                f"(variants: {sorted(variants)})"
+            )
         experiment = cls(
             data=data,
             audio=from_dict(AudioFeatureConfig, features.get("audio") or {}, "features.audio"),
@@ -100,6 +110,7 @@ class Experiment:
             scale=scale,
             sections=sections,
             variants=variants,
+            variant_presets=variant_presets,
         )
         experiment.check_model()
         return experiment
@@ -125,12 +136,28 @@ class Experiment:
         """The model settings of every variant, with what the data decides filled in (speaker
         count, feature widths) and the window from ``train``, checked by the model's own config
         class before any job runs, not after the training corpus has loaded."""
+        for name in self.variants:
+            settings = self.variant(name)
+            if settings["model"].get("name", "adm") == "adm":
+                self._check_adm(name, settings)
+            # another registered network checks its settings when it is built
+
+    def variant(self, name: str) -> dict[str, Any]:
+        """The sections variant ``name`` trains and samples with
+        (:func:`adm.experiment.variants.variant_sections`)."""
+        from adm.experiment.variants import variant_sections
+
+        return variant_sections(
+            name, self.variants[name], self.sections, self.variant_presets.get(name)
+        )
+
+    def _check_adm(self, name: str, settings: dict[str, Any]) -> None:
+        """An ADM variant's model settings, checked by :class:`ADMConfig`."""
         from adm.models.config import ADMConfig
 
-        model = dict(self.sections["model"])
-        if model.pop("name", "adm") != "adm":
-            return  # another registered denoiser checks its settings when it is built
-        train = self.sections["train"]
+        model = dict(settings["model"])
+        model.pop("name", None)
+        train = settings["train"]
         decided = {
             "num_speakers": (len(self.speakers), "data.speakers"),
             "text_dim": (self.text_dim(), "features.text.dim"),
@@ -146,11 +173,15 @@ class Experiment:
                     f"model.{key}: the config says {model[key]!r} but {source} gives {value!r}"
                 )
             model[key] = value
-        for name, variant in self.variants.items():
-            tasks = variant.get("tasks")
-            settings = model if tasks is None else {**model, "tasks": list(tasks)}
-            where = "model" if tasks is None else f"model (variant {name})"
-            from_dict(ADMConfig, settings, where)
+        tasks = self.variants[name].get("tasks")
+        if tasks is not None:
+            model["tasks"] = list(tasks)
+        where = (
+            "model"
+            if tasks is None and "model" not in self.variants[name]
+            else (f"model (variant {name})")
+        )
+        from_dict(ADMConfig, model, where)
 
     # --- clips -------------------------------------------------------------------------------
     @functools.cached_property

@@ -41,16 +41,27 @@ def train_settings(experiment: Experiment, variant: str) -> dict[str, Any]:
     The top-level ``weighting.lr`` (the uncertainty weights' own learning rate) reaches the
     trainer as ``train.weighting_lr``; unset, the trainer uses ``train.lr`` (the paper).
     """
-    train = dict(experiment.sections["train"])
+    sections = experiment.variant(variant)
+    train = dict(sections["train"])
     weighting_lr = experiment.sections["weighting"].get("lr")
     if weighting_lr is not None:
         train["weighting_lr"] = weighting_lr
-    return {
-        "model": experiment.sections["model"],
-        "diffusion": experiment.sections["diffusion"],
+    settings = {
+        "model": sections["model"],
+        "diffusion": sections["diffusion"],
         "train": train,
-        "variant": {"name": variant, **experiment.variants[variant]},
+        "variant": sections["variant"],
     }
+    if sections["objective"] is not None:
+        settings["objective"] = sections["objective"]
+    return settings
+
+
+def sample_settings(experiment: Experiment, variant: str) -> dict[str, Any]:
+    """The ``--config`` object of ``adm sample`` for one variant: the base ``sample:`` section
+    with the variant's own protocol over it (its sampler, guidance, smoothing), seeds apart."""
+    sample = experiment.variant(variant)["sample"]
+    return {k: v for k, v in sample.items() if k != "seeds"}
 
 
 def sampler_label(experiment: Experiment) -> str:
@@ -78,7 +89,7 @@ def table_context(experiment: Experiment) -> dict[str, Any]:
 
 
 def stage_settings(experiment: Experiment) -> dict[str, Any]:
-    """Every stage's settings, by command name. ``train`` maps each variant and
+    """Every stage's settings, by command name. ``train`` and ``sample`` map each variant and
     ``fit-metric-model`` each kind (motion, face) to its settings."""
     from adm.data.synth.config import SynthConfig  # the corpus plan, not its generator
 
@@ -94,7 +105,7 @@ def stage_settings(experiment: Experiment) -> dict[str, Any]:
         "audio-features": experiment.audio,
         "text-features": experiment.text,
         "train": {v: train_settings(experiment, v) for v in experiment.variants},
-        "sample": {k: v for k, v in sections["sample"].items() if k != "seeds"},
+        "sample": {v: sample_settings(experiment, v) for v in experiment.variants},
         "fit-metric-model": {
             kind: sections["metric_models"].get(kind) or {} for kind in ("motion", "face")
         },
@@ -106,7 +117,7 @@ def stage_settings(experiment: Experiment) -> dict[str, Any]:
 
 def params(experiment: Experiment, stage: str, key: str | None = None) -> str:
     """The canonical JSON that the rule of ``stage`` passes to ``--config`` (``key``: the
-    variant of ``train``, the kind of ``fit-metric-model``)."""
+    variant of ``train`` and ``sample``, the kind of ``fit-metric-model``)."""
     from adm.errors import ConfigError
 
     settings = _settings(experiment)[stage]

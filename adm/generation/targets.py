@@ -79,7 +79,8 @@ def generate_checkpoint(experiment: Experiment) -> str:
 
 def generate_params(experiment: Experiment) -> str:
     """The ``--config`` JSON (sampler settings) of ``adm generate``."""
-    sample = {k: v for k, v in experiment.sections["sample"].items() if k not in ("seeds", "batch")}
+    variant = experiment.variant(generate_config(experiment)["variant"])
+    sample = {k: v for k, v in variant["sample"].items() if k not in ("seeds", "batch")}
     return as_json({**sample, **(generate_config(experiment)["sample"] or {})})
 
 

@@ -6,7 +6,11 @@ A run receives one JSON object (``--config``)::
     {"model":     {"name": "adm", ...ADMConfig keys},
      "diffusion": {"schedule": "cosine", "steps": 1000, "prediction": "x0"},
      "train":     {...TrainConfig keys},
-     "variant":   {"name": "full", "tasks": [...], "weighting": {"name": "uncertainty"}}}
+     "variant":   {"name": "full", "tasks": [...], "weighting": {"name": "uncertainty"}},
+     "objective": {"name": "task_huber", "delta": 1.0}}
+
+``objective`` names the method's loss terms (:mod:`adm.training.objectives`); absent, it is ADM's
+per-task Huber with ``train.huber_delta``.
 
 Every section is built strictly (:func:`adm.config.from_dict`): an unknown key is a
 :class:`~adm.errors.ConfigError` that names it. Values the data decides (speaker count, audio and
@@ -202,9 +206,11 @@ class RunConfig:
 
     Attributes:
         model_name: registry name of the denoiser (``model.name``).
-        model: the remaining ``model`` keys (ADMConfig keys), as given.
+        model: the remaining ``model`` keys (the network's config keys), as given.
         diffusion, train, variant: the parsed sections.
         raw: the JSON object as received (hashed into checkpoints).
+        objective: the objective's settings dict (``name`` and its keys), built by
+            :func:`adm.training.objectives.build_objective`.
     """
 
     model_name: str
@@ -213,9 +219,10 @@ class RunConfig:
     train: TrainConfig
     variant: VariantConfig
     raw: dict[str, Any]
+    objective: dict[str, Any] = field(default_factory=dict)
 
 
-SECTIONS = ("model", "diffusion", "train", "variant")
+SECTIONS = ("model", "diffusion", "train", "variant", "objective")
 
 
 def parse_run_config(data: dict[str, Any]) -> RunConfig:
@@ -229,13 +236,20 @@ def parse_run_config(data: dict[str, Any]) -> RunConfig:
     name = model.pop("name", "adm")
     if not isinstance(name, str):
         raise ConfigError(f"model.name: expected a string, got {name!r}")
+    train = from_dict(TrainConfig, data.get("train") or {}, "train")
+    objective = data.get("objective")
+    if objective is None:
+        objective = {"name": "task_huber", "delta": train.huber_delta}
+    elif not isinstance(objective, dict) or not isinstance(objective.get("name"), str):
+        raise ConfigError(f"objective: expected a mapping with a 'name', got {objective!r}")
     return RunConfig(
         model_name=name,
         model=model,
         diffusion=from_dict(DiffusionConfig, data.get("diffusion") or {}, "diffusion"),
-        train=from_dict(TrainConfig, data.get("train") or {}, "train"),
+        train=train,
         variant=from_dict(VariantConfig, data.get("variant") or {}, "variant"),
         raw=copy.deepcopy(data),
+        objective=dict(objective),
     )
 
 
@@ -265,18 +279,38 @@ def resolve_model_config(
     _fill(model, "text_dim", text_dim, "the text features")
     _fill(model, "window", run.train.window, "train.window")
     _fill(model, "seed_frames", run.train.seed_frames, "train.seed_frames")
+    # Networks that need the noise schedule themselves (DiffSHEG's x0 estimate) declare it.
+    fields = _config_fields(run.model_name)
+    if "diffusion_schedule" in fields:
+        _fill(model, "diffusion_schedule", run.diffusion.schedule, "diffusion.schedule")
+    if "diffusion_steps" in fields:
+        _fill(model, "diffusion_steps", run.diffusion.steps, "diffusion.steps")
     return model
+
+
+def _config_fields(model_name: str) -> set[str]:
+    """Field names of the registered network's config class."""
+    import dataclasses
+
+    try:
+        config_class = denoiser_class(model_name).config_class
+    except ValueError as err:
+        raise ConfigError(f"model.name: {err}") from None
+    return {f.name for f in dataclasses.fields(config_class)}
 
 
 def trajectory_config(run: RunConfig) -> dict[str, Any]:
     """The parts of the config that shape the weights (what a resumed run must share)."""
     train = {k: v for k, v in to_dict(run.train).items() if k not in NON_TRAJECTORY_FIELDS}
-    return {
+    out = {
         "model": {"name": run.model_name, **run.model},
         "diffusion": to_dict(run.diffusion),
         "train": train,
         "variant": to_dict(run.variant),
     }
+    if "objective" in run.raw:  # ADM runs (no objective key) keep their resume key
+        out["objective"] = run.objective
+    return out
 
 
 def resolve_tasks(run: RunConfig) -> tuple[str, ...]:

@@ -111,8 +111,11 @@ def load_corpus(
     stride: int,
     seed_frames: int,
     condition_dtype: str = "float32",
+    face_input: bool = False,
 ) -> Corpus:
     """Read, check and normalise the train (and val) clips into window datasets.
+
+    ``face_input``: the batches carry the normalised ground-truth face as an input (CaMN).
 
     Raises:
         BadInputError: a list, clip or feature file is missing or malformed (named).
@@ -140,6 +143,7 @@ def load_corpus(
         window=window,
         seed_frames=seed_frames,
         condition_dtype=condition_dtype,
+        face_input=face_input,
     )
     train = build_window_dataset(clips, stride=stride, **common)
     frames = sum(c.num_frames for c in clips)

@@ -45,6 +45,8 @@ class ClipArrays:
         text: ``[T, Dt]`` text features.
         audio_layout: the audio file's ``layout`` metadata (named blocks).
         paths: the three source files, by stream ("clip", "audio", "text").
+        semantic: ``[T]`` BEAT semantic score per frame (zeros when the clip has none).
+        emotion: ``[T]`` BEAT emotion label 0-7 per frame (zeros when the clip has none).
     """
 
     stem: str
@@ -55,6 +57,15 @@ class ClipArrays:
     text: np.ndarray
     audio_layout: Any
     paths: dict[str, Path]
+    semantic: np.ndarray | None = None
+    emotion: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        frames = self.num_frames
+        if self.semantic is None:
+            self.semantic = np.zeros(frames, np.float32)
+        if self.emotion is None:
+            self.emotion = np.zeros(frames, np.int64)
 
     @property
     def num_frames(self) -> int:
@@ -65,7 +76,11 @@ class ClipArrays:
         return {"gesture": self.gesture, "face": self.face}[task]
 
 
-def _read_columns(path: Path, columns: list[str], what: str) -> tuple[dict[str, np.ndarray], dict]:
+def _read_columns(
+    path: Path, columns: list[str], what: str, annotations: tuple[str, ...] = ()
+) -> tuple[dict[str, np.ndarray], dict]:
+    """The ``[T, D]`` float32 ``columns`` of a frame table, and its ``[T]`` ``annotations``
+    (per-frame labels, optional: absent ones are left out), with the table's metadata."""
     if not path.is_file():
         raise BadInputError(path, f"{what} not found")
     table = read_frames(path)
@@ -79,6 +94,13 @@ def _read_columns(path: Path, columns: list[str], what: str) -> tuple[dict[str, 
             raise BadInputError(path, f"column {name!r}: expected [T, D], got {values.shape}")
         if not np.isfinite(values).all():
             raise BadInputError(path, f"column {name!r} holds non-finite values")
+        arrays[name] = values
+    for name in annotations:
+        if name not in table.columns:
+            continue
+        values = np.asarray(table[name])
+        if values.ndim != 1 or not np.isfinite(values.astype(np.float64)).all():
+            raise BadInputError(path, f"column {name!r}: expected finite [T] values")
         arrays[name] = values
     return arrays, table.metadata
 
@@ -97,7 +119,9 @@ def load_clip_arrays(
         "audio": Path(audio_dir) / f"{stem}.parquet",
         "text": Path(text_dir) / f"{stem}.parquet",
     }
-    motion, meta = _read_columns(paths["clip"], ["gesture", "face"], "prepared clip")
+    motion, meta = _read_columns(
+        paths["clip"], ["gesture", "face"], "prepared clip", ("semantic", "emotion")
+    )
     audio, audio_meta = _read_columns(paths["audio"], ["audio"], f"audio features of {stem}")
     text, _ = _read_columns(paths["text"], ["text"], f"text features of {stem}")
     if meta.get("skipped"):
@@ -112,6 +136,11 @@ def load_clip_arrays(
         raise BadInputError(
             paths["clip"], f"gesture has {frames} frames but face {motion['face'].shape[0]}"
         )
+    for key in ("semantic", "emotion"):
+        if key in motion and motion[key].shape[0] != frames:
+            raise BadInputError(
+                paths["clip"], f"gesture has {frames} frames but {key} {motion[key].shape[0]}"
+            )
     for key, values in (("audio", audio["audio"]), ("text", text["text"])):
         if values.shape[0] != frames:
             raise BadInputError(
@@ -127,6 +156,8 @@ def load_clip_arrays(
         text=text["text"],
         audio_layout=audio_meta.get("layout"),
         paths=paths,
+        semantic=motion["semantic"].astype(np.float32) if "semantic" in motion else None,
+        emotion=motion["emotion"].astype(np.int64) if "emotion" in motion else None,
     )
 
 
@@ -159,6 +190,10 @@ class WindowDataset(Dataset):
         speaker: ``[M]`` long, speaker index of each window.
         window: W.
         seed_frames: S.
+        frame_streams: further per-frame ``[N + 1, ...]`` streams gathered into ``cond`` under
+            their key: ``"semantic"`` float32, ``"emotion"`` long and, for networks that take
+            the ground-truth face as an input (CaMN), ``"face_input"`` ``[N + 1, 51]``
+            normalised; the padding row is zeros.
     """
 
     def __init__(
@@ -171,8 +206,10 @@ class WindowDataset(Dataset):
         speaker: Tensor,
         window: int,
         seed_frames: int,
+        frame_streams: dict[str, Tensor] | None = None,
     ):
         self.x, self.audio, self.text = x, audio, text
+        self.frame_streams = dict(frame_streams or {})
         self.base, self.valid, self.speaker = base, valid, speaker
         self.window, self.seed_frames = int(window), int(seed_frames)
         self.pad_row = x.shape[0] - 1
@@ -198,6 +235,8 @@ class WindowDataset(Dataset):
             "seed": x0[:, : self.seed_frames],
             "mask": mask,
         }
+        for key, stream in self.frame_streams.items():
+            cond[key] = stream[rows]
         return Batch(x0, cond)
 
     def __getitems__(self, indices: list[int]) -> Batch:
@@ -212,7 +251,8 @@ class WindowDataset(Dataset):
         """A copy of the dataset with every tensor on ``device``."""
         move = [t.to(device) for t in (self.x, self.audio, self.text)]
         index = [t.to(device) for t in (self.base, self.valid, self.speaker)]
-        return WindowDataset(*move, *index, self.window, self.seed_frames)
+        streams = {k: v.to(device) for k, v in self.frame_streams.items()}
+        return WindowDataset(*move, *index, self.window, self.seed_frames, streams)
 
 
 def window_starts(
@@ -245,12 +285,15 @@ def build_window_dataset(
     seed_frames: int,
     condition_dtype: str = "float32",
     cover_tail: bool = False,
+    face_input: bool = False,
 ) -> WindowDataset:
     """Normalise ``clips`` and lay them out as a :class:`WindowDataset` (on the CPU).
 
     Motion is z-normalised per task with ``norm`` (the train-split stats file) and the active
     ``tasks`` concatenated in order; audio/text with ``conditions``; speaker ids become indices
-    into ``speakers``. ``cover_tail``: see :func:`window_starts`.
+    into ``speakers``. ``cover_tail``: see :func:`window_starts`. Every batch also carries the
+    per-frame ``semantic`` scores and ``emotion`` labels, and with ``face_input`` the normalised
+    ground-truth face (an input of CaMN).
 
     Raises:
         BadInputError: a clip's speaker is not in ``speakers``, or a stream's width differs from
@@ -268,6 +311,12 @@ def build_window_dataset(
     x = torch.zeros(total + 1, dims["x"], dtype=torch.float32)
     audio = torch.zeros(total + 1, dims["audio"], dtype=dtype)
     text = torch.zeros(total + 1, dims["text"], dtype=dtype)
+    streams = {
+        "semantic": torch.zeros(total + 1, dtype=torch.float32),
+        "emotion": torch.zeros(total + 1, dtype=torch.long),
+    }
+    if face_input:
+        streams["face_input"] = torch.zeros(total + 1, norm.mean["face"].shape[0])
     base, valid, speaker = [], [], []
     offset = 0
     for clip in clips:
@@ -296,6 +345,11 @@ def build_window_dataset(
         x[rows] = torch.from_numpy(np.concatenate(motion, axis=1).astype(np.float32))
         audio[rows] = torch.from_numpy(conditions.normalize("audio", clip.audio)).to(dtype)
         text[rows] = torch.from_numpy(conditions.normalize("text", clip.text)).to(dtype)
+        streams["semantic"][rows] = torch.from_numpy(clip.semantic.astype(np.float32))
+        streams["emotion"][rows] = torch.from_numpy(clip.emotion.astype(np.int64))
+        if face_input:
+            face = norm.normalize("face", clip.face).astype(np.float32)
+            streams["face_input"][rows] = torch.from_numpy(face)
         index = list(speakers).index(clip.speaker)
         for start, n in window_starts(frames, window, stride, cover_tail):
             base.append(offset + start)
@@ -303,4 +357,4 @@ def build_window_dataset(
             speaker.append(index)
         offset += frames
     base_t, valid_t, speaker_t = (torch.tensor(v, dtype=torch.long) for v in (base, valid, speaker))
-    return WindowDataset(x, audio, text, base_t, valid_t, speaker_t, window, seed_frames)
+    return WindowDataset(x, audio, text, base_t, valid_t, speaker_t, window, seed_frames, streams)

@@ -29,7 +29,7 @@ from adm.config import config_hash, to_dict
 from adm.diffusion import make_diffusion
 from adm.errors import BadInputError, ConfigError
 from adm.logs import is_terminal, progress
-from adm.models import build_denoiser
+from adm.models import build_denoiser, denoiser_class
 from adm.threads import current_threads
 from adm.training import checkpoint as ckpt
 from adm.training.checkpoint import FINAL_FILES, LIVE_SCALARS, Start
@@ -43,6 +43,7 @@ from adm.training.distributed import (
     barrier,
     init_distributed,
 )
+from adm.training.objectives import build_objective
 from adm.training.rng import capture_rng, seed_everything
 from adm.training.sampler import BatchStream, WindowBatchSampler
 from adm.training.scalars import COLUMNS, TASKS
@@ -106,7 +107,22 @@ def _build(run: RunConfig, corpus: Corpus, speakers: Sequence[int], ctx: DistCon
     )
     d = run.diffusion
     diffusion = make_diffusion(d.schedule, d.steps, d.prediction, variance=d.variance)
-    return Trainer(denoiser, weighting, diffusion, run.train, ctx)
+    objective = build_objective(run.objective)
+    return Trainer(denoiser, weighting, diffusion, run.train, ctx, objective)
+
+
+def _check_objective(run: RunConfig) -> None:
+    """The objective must expect what the network outputs: the diffusion's prediction target
+    for a diffusion network, the motion itself for a regression network (no target)."""
+    objective = build_objective(run.objective)
+    regression = bool(getattr(denoiser_class(run.model_name), "regression", False))
+    expected = None if regression else run.diffusion.prediction
+    if objective.prediction is not None and objective.prediction != expected:
+        what = "a regression network" if regression else f"diffusion.prediction {expected!r}"
+        raise ConfigError(
+            f"objective.name: {run.objective['name']!r} expects {objective.prediction!r} "
+            f"outputs, but model {run.model_name!r} with {what} gives another"
+        )
 
 
 def _check_settings(run: RunConfig, speakers: list[int], ctx: DistContext) -> tuple[str, ...]:
@@ -123,6 +139,7 @@ def _check_settings(run: RunConfig, speakers: list[int], ctx: DistContext) -> tu
             f"train.batch: {run.train.batch} does not split over {ctx.world_size} processes"
         )
     tasks = resolve_tasks(run)
+    _check_objective(run)
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise ConfigError(f"variant.tasks: unknown task(s) {unknown} (known: {list(TASKS)})")
@@ -162,6 +179,7 @@ class TrainingRun:
             cfg.window_stride,
             cfg.seed_frames,
             cfg.condition_dtype,
+            face_input=bool(getattr(denoiser_class(run.model_name), "face_input", False)),
         )
         self.trainer = _build(run, corpus, self.speakers, ctx)
         self._place_data(corpus)
@@ -208,6 +226,7 @@ class TrainingRun:
             "model_config": to_dict(self.trainer.denoiser.config),
             "diffusion": to_dict(run.diffusion),
             "variant": {**to_dict(run.variant), "tasks": list(self.trainer.tasks)},
+            "objective": run.objective,
             "speakers": self.speakers,
             "audio_layout": corpus.audio_layout,
             "config_hash": config_hash({"config": run.raw, "speakers": self.speakers}),

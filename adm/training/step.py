@@ -1,11 +1,14 @@
-"""One optimisation step of the diffusion denoiser, and the validation loss.
+"""One optimisation step of a method's network, and the validation loss.
 
-Algorithm 1 of DDPM (Ho et al. 2020) with the x0 target of MDM / DiffuseStyleGesture+: draw
-``t ~ U{0..T-1}`` and ``eps ~ N(0, I)``, form ``x_t`` with ``training_targets``, predict
-``x0_hat = model(x_t, t, cond)``, take the masked Huber loss per task and combine the tasks with
-the weighting module (UWP: Kendall et al. 2018). One AdamW updates the network and the
-weighting parameters, the latter in their own parameter group (no weight decay, learning rate
-``train.weighting_lr``, by default the network's); the EMA copy follows each step.
+Diffusion networks follow algorithm 1 of DDPM (Ho et al. 2020): draw ``t ~ U{0..T-1}`` and
+``eps ~ N(0, I)``, form ``x_t``, predict ``out = model(x_t, t, cond)`` (x0 for ADM, MDM and
+DiffuseStyleGesture+; eps for DiffSHEG and SAiD). Regression networks (``regression = True``:
+CaMN, MambaTalk) predict from the conditions alone, ``out = model(cond)``. The method's objective
+(:mod:`adm.training.objectives`; ADM: the masked Huber loss per task) gives loss terms grouped by
+task, and the weighting module combines the tasks (UWP: Kendall et al. 2018). One AdamW updates
+the network and the weighting parameters, the latter in their own parameter group (no weight
+decay, learning rate ``train.weighting_lr``, by default the network's); the EMA copy follows
+each step.
 
 Data parallelism: ``t`` and ``eps`` are drawn for the GLOBAL batch from a generator seeded alike
 on every rank, and rank r keeps rows ``r, r + K, ...``, the rows its sampler shard holds (see
@@ -27,44 +30,85 @@ from adm.training.config import TrainConfig
 from adm.training.dataset import Batch
 from adm.training.distributed import DistContext, all_reduce_sum
 from adm.training.ema import EMA
-from adm.training.losses import task_losses
+from adm.training.objectives import LossInputs, Objective, task_totals
 from adm.weighting import LossWeighting
 
 
-class LossModule(nn.Module):
-    """The denoiser and the loss weighting as one module (what DDP wraps and syncs).
+def is_regression(network: nn.Module) -> bool:
+    """True for networks that predict motion from the conditions alone (no diffusion chain)."""
+    return bool(getattr(network, "regression", False))
 
-    ``forward(x_t, t, cond, target, valid_frames, scale) -> (total, {task: loss})``; the
-    denoiser runs under bfloat16 autocast when ``bf16`` (CUDA), the losses in float32.
+
+def _as_float(pred: Tensor | dict) -> Tensor | dict:
+    """The network output in float32 (autocast may have left it in bfloat16)."""
+    if isinstance(pred, dict):
+        return {k: _as_float(v) for k, v in pred.items()}
+    return pred.float() if torch.is_tensor(pred) and pred.is_floating_point() else pred
+
+
+def network_output(
+    network: nn.Module,
+    diffusion: GaussianDiffusion,
+    x0: Tensor,
+    t: Tensor | None,
+    eps: Tensor | None,
+    cond: dict[str, Tensor],
+) -> tuple[Tensor | dict, Tensor | None]:
+    """``(out, x_t)``: the network's output for ``x0``'s noisy version at ``t`` (diffusion) or
+    for the conditions alone (regression, ``x_t`` None)."""
+    if is_regression(network):
+        return network(cond), None
+    x_t = diffusion.q_sample(x0, t, eps)
+    return network(x_t, t, cond), x_t
+
+
+class LossModule(nn.Module):
+    """The network and the loss weighting as one module (what DDP wraps and syncs).
+
+    ``forward(x0, t, eps, cond, valid_frames, scale) -> (total, {task: loss})``; the network
+    runs under bfloat16 autocast when ``bf16`` (CUDA), the objective in float32.
     """
 
-    def __init__(self, denoiser: nn.Module, weighting: LossWeighting, delta: float, bf16: bool):
+    def __init__(
+        self,
+        denoiser: nn.Module,
+        weighting: LossWeighting,
+        objective: Objective,
+        diffusion: GaussianDiffusion,
+        bf16: bool,
+    ):
         super().__init__()
         self.denoiser = denoiser
         self.weighting = weighting
-        self.delta = delta
+        self.objective = objective
+        self.diffusion = diffusion
         self.bf16 = bf16
 
     def forward(
         self,
-        x_t: Tensor,
-        t: Tensor,
+        x0: Tensor,
+        t: Tensor | None,
+        eps: Tensor | None,
         cond: dict[str, Tensor],
-        target: Tensor,
         valid_frames: Tensor,
         scale: float,
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        with torch.autocast(x_t.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            pred = self.denoiser(x_t, t, cond)
-        losses = task_losses(
-            pred.float(),
-            target,
-            cond["mask"],
-            self.denoiser.task_slices,
-            self.delta,
-            valid_frames,
-            scale,
+        with torch.autocast(x0.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            pred, x_t = network_output(self.denoiser, self.diffusion, x0, t, eps, cond)
+        inputs = LossInputs(
+            pred=_as_float(pred),
+            x0=x0,
+            mask=cond["mask"],
+            task_slices=self.denoiser.task_slices,
+            valid_frames=valid_frames,
+            scale=scale,
+            x_t=x_t,
+            t=t,
+            eps=eps,
+            diffusion=self.diffusion,
+            cond=cond,
         )
+        losses = task_totals(self.objective(inputs))
         return self.weighting(losses), losses
 
 
@@ -93,9 +137,10 @@ class Trainer:
     Args:
         denoiser: the network (moved to ``ctx.device``).
         weighting: the task-loss weighting (its parameters are optimised too).
-        diffusion: the training chain.
+        diffusion: the training chain (unused by regression networks).
         cfg: the training settings.
         ctx: this process's rank, world size and device.
+        objective: the method's loss terms (default: ADM's per-task Huber, ``cfg.huber_delta``).
     """
 
     def __init__(
@@ -105,14 +150,22 @@ class Trainer:
         diffusion: GaussianDiffusion,
         cfg: TrainConfig,
         ctx: DistContext,
+        objective: Objective | None = None,
     ):
+        if objective is None:
+            from adm.training.objectives import build_objective
+
+            objective = build_objective({"name": "task_huber", "delta": cfg.huber_delta})
         self.cfg, self.ctx, self.diffusion = cfg, ctx, diffusion
+        self.objective = objective
         device = ctx.device
         cuda = device.type == "cuda"
         self.denoiser = denoiser.to(device)
         self.weighting = weighting.to(device)
         self.tasks: tuple[str, ...] = tuple(denoiser.task_slices)
-        self.module = LossModule(self.denoiser, self.weighting, cfg.huber_delta, cfg.bf16 and cuda)
+        self.module = LossModule(
+            self.denoiser, self.weighting, objective, diffusion, cfg.bf16 and cuda
+        )
         self.ema = EMA(self.denoiser, cfg.ema_decay)
         wrapped: nn.Module = self.module
         if ctx.distributed:
@@ -161,13 +214,14 @@ class Trainer:
         """
         x0, cond = batch.to(self.ctx.device, non_blocking=True)  # no-op if already there
         world, rank = self.ctx.world_size, self.ctx.rank
-        t, eps = self._draw(x0, self.noise, world, rank)
+        t = eps = None
+        if not is_regression(self.denoiser):
+            t, eps = self._draw(x0, self.noise, world, rank)
         if self.cfg.text_dropout > 0 and "text" in cond:
             cond = {**cond, "text": self._drop_text(cond["text"], world, rank)}
-        x_t, target = self.diffusion.training_targets(x0, t, eps)
         valid = all_reduce_sum(cond["mask"].sum(), self.ctx)
         self.module.train()
-        total, losses = self.wrapped(x_t, t, cond, target, valid, float(world))
+        total, losses = self.wrapped(x0, t, eps, cond, valid, float(world))
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         if self.cfg.grad_clip > 0:
@@ -193,14 +247,25 @@ class Trainer:
         frames = 0
         for batch in batches:
             x0, cond = batch.to(device)
-            t, eps = self._draw(x0, gen, 1, 0)
-            x_t, target = self.diffusion.training_targets(x0, t, eps)
+            t = eps = None
+            if not is_regression(model):
+                t, eps = self._draw(x0, gen, 1, 0)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.module.bf16):
-                pred = model(x_t, t, cond)
-            losses = task_losses(
-                pred.float(), target, cond["mask"], model.task_slices, self.cfg.huber_delta
-            )
+                pred, x_t = network_output(model, self.diffusion, x0, t, eps, cond)
             n = int(cond["mask"].sum())
+            inputs = LossInputs(
+                pred=_as_float(pred),
+                x0=x0,
+                mask=cond["mask"],
+                task_slices=model.task_slices,
+                valid_frames=float(n),
+                x_t=x_t,
+                t=t,
+                eps=eps,
+                diffusion=self.diffusion,
+                cond=cond,
+            )
+            losses = task_totals(self.objective(inputs))
             for task, value in losses.items():
                 sums[task] += float(value) * n
             frames += n
