@@ -23,6 +23,7 @@ from adm.data.settings import BeatSourceConfig, PrepareConfig
 from adm.data.synth.config import SynthConfig
 from adm.errors import ConfigError
 from adm.evaluation.config import EvalConfig, FitConfig
+from adm.experiment.variants import KNOWN, LABEL_KEYS, SECTION_KEYS
 from adm.features.config import AudioFeatureConfig, FastTextTrainConfig, TextFeatureConfig
 from adm.models.config import ADMConfig
 from adm.sampling.generate import SampleConfig
@@ -57,7 +58,9 @@ SECTIONS = [
     ("diffusion", DiffusionConfig, set(), set()),
     # weighting_lr: the top-level weighting.lr, passed by adm.experiment.stages.train_settings
     ("$defs.train", TrainConfig, {"weighting_lr"}, set()),
-    ("variants.*", VariantConfig, {"name"}, set()),  # name: the variant's key
+    # name: the variant's key; the others: sections and labels a variant overrides
+    # (adm.experiment.variants), each checked by its own dataclass.
+    ("variants.*", VariantConfig, {"name"}, set(SECTION_KEYS + LABEL_KEYS)),
     ("variants.*.weighting", WeightingConfig, set(), set()),
     ("$defs.sample", SampleConfig, set(), {"seeds"}),  # seeds: one job per seed
     ("$defs.metric_model", FitConfig, set(), set()),
@@ -89,6 +92,11 @@ def python_types(tp) -> set[str]:
     if origin is dict or dataclasses.is_dataclass(tp):
         return {"object"}
     raise AssertionError(f"no schema type for {tp}")
+
+
+def test_a_variant_takes_the_keys_the_experiment_reads():
+    assert set(node("variants.*")["properties"]) == set(KNOWN)
+    assert set(node("scales.*.variants.*")["properties"]) == set(KNOWN)
 
 
 @pytest.mark.parametrize(("path", "cls", "only_cls", "only_schema"), SECTIONS, ids=IDS)

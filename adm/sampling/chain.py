@@ -13,6 +13,12 @@ same way: the initial noise comes from each row's generator, the deterministic f
 nothing after it, and the stochastic form draws each step's noise row by row from the same
 generators. Generators live on the CPU (noise is drawn there and moved), so a seed gives the
 same noise on any device.
+
+In-painting (DiffSHEG's long-clip protocol, after RePaint, Lugmayr et al. 2022): when ``cond``
+holds ``"known"`` ``[B, W, Dx]`` and ``"known_mask"`` ``[B, W]``, every step's result is reset on
+the known frames to the known values noised to that step's level (``q_sample``, noise from
+the row's generator), and to the known values themselves after the last step. Only the DDPM
+and DDIM loops support it (RePaint's resampling jumps are not run).
 """
 
 from __future__ import annotations
@@ -73,6 +79,11 @@ def sample_chain(
         raise ValueError(f"sampler must be one of {known}, got {sampler!r}")
     one = (1, *shape[1:])
     x = torch.cat([randn_like(torch.empty(one, device=device), g) for g in generators])
+    known, known_mask = cond.get("known"), cond.get("known_mask")
+    if known is not None:
+        cond = {k: v for k, v in cond.items() if k not in ("known", "known_mask")}
+        if sampler in SOLVERS:
+            raise ValueError(f"in-painting runs with ddpm or ddim, not {sampler!r}")
     if sampler in SOLVERS:
         if steps is None:
             raise ValueError(f"sampler {sampler!r} needs a step count")
@@ -89,6 +100,8 @@ def sample_chain(
             if sampler == "ddim" and eta == 0.0:
                 # No noise at all: the batched update is the row-wise one, element for element.
                 x = diffusion.ddim_sample(out, x, t, eta=0.0).sample
+                if known is not None:
+                    x = _inpaint(diffusion, x, known, known_mask, i - 1, generators)
                 continue
             rows = [slice(b, b + 1) for b in range(shape[0])]
             if sampler == "ddpm":
@@ -102,4 +115,25 @@ def sample_chain(
                     for r, g in zip(rows, generators, strict=True)
                 ]
             x = torch.cat([update.sample for update in updates])
+            if known is not None:
+                x = _inpaint(diffusion, x, known, known_mask, i - 1, generators)
     return x
+
+
+def _inpaint(
+    diffusion: GaussianDiffusion,
+    x: Tensor,
+    known: Tensor,
+    mask: Tensor,
+    step: int,
+    generators: Sequence[torch.Generator],
+) -> Tensor:
+    """``x`` ``[B, W, D]`` with the ``mask`` ``[B, W]`` frames replaced by ``known`` noised to
+    ``step`` of the process (``step < 0``: the known values themselves)."""
+    if step < 0:
+        target = known
+    else:
+        noise = torch.cat([randn_like(x[b : b + 1], g) for b, g in enumerate(generators)])
+        t = torch.full((x.shape[0],), step, dtype=torch.long, device=x.device)
+        target = diffusion.q_sample(known.to(x.dtype), t, noise)
+    return torch.where(mask[..., None], target, x)

@@ -111,8 +111,9 @@ def sample(args: argparse.Namespace) -> int:
             config.guidance,
         )
     dirs = {"clips": args.clips_dir, "audio": args.audio_dir, "text": args.text_dir}
+    face_input = bool(getattr(ckpt.model, "face_input", False))
     clips = [
-        prepare_clip(s, dirs, model_config, ckpt.norm, ckpt.speakers, ckpt.audio_layout)
+        prepare_clip(s, dirs, model_config, ckpt.norm, ckpt.speakers, ckpt.audio_layout, face_input)
         for s in stems
     ]
     frames = sum(c.inputs.num_frames for c in clips)

@@ -26,7 +26,7 @@ from adm.diffusion import GaussianDiffusion, guided_model, make_diffusion
 from adm.diffusion.solvers import SOLVERS
 from adm.errors import ConfigError
 from adm.sampling.chain import clip_generator, sample_chain
-from adm.sampling.windows import ClipInputs, sample_windows
+from adm.sampling.windows import ClipInputs, Protocol, sample_windows
 
 log = logging.getLogger("adm.sampling")
 
@@ -45,6 +45,12 @@ class SampleConfig:
         guidance: classifier-free guidance scale on the speaker; 1 = off (one network call per
             step), 0 = unconditional.
         batch: most windows per network call (windows of different clips share a batch).
+        seam: how windows join: "cosine" (ADM), "linear" (DSG+), "inpaint" (DiffSHEG); see
+            :mod:`adm.sampling.windows`.
+        overlap: frames consecutive windows share; None = the model's seed frames.
+        savgol_window: Savitzky-Golay smoothing of the generated gestures over time (DSG+: 15
+            frames); 0 = none.
+        savgol_order: polynomial order of that smoothing (DSG+: 2).
     """
 
     sampler: Literal["ddpm", "ddim", "dpmpp_2m", "dpmpp_2m_sde"] = "ddpm"
@@ -52,6 +58,10 @@ class SampleConfig:
     eta: float = 0.0
     guidance: float = 1.0
     batch: int = 16
+    seam: Literal["cosine", "linear", "inpaint"] = "cosine"
+    overlap: int | None = None
+    savgol_window: int = 0
+    savgol_order: int = 2
 
     def __post_init__(self) -> None:
         if self.steps <= 0:
@@ -62,6 +72,21 @@ class SampleConfig:
             raise ConfigError(f"config.guidance: must be >= 0, got {self.guidance}")
         if self.batch <= 0:
             raise ConfigError(f"config.batch: must be positive, got {self.batch}")
+        if self.overlap is not None and self.overlap < 0:
+            raise ConfigError(f"config.overlap: must be >= 0, got {self.overlap}")
+        if self.savgol_window < 0 or (self.savgol_window and self.savgol_window % 2 == 0):
+            raise ConfigError(
+                f"config.savgol_window: expected 0 or an odd length, got {self.savgol_window}"
+            )
+        if self.savgol_order < 0 or (
+            self.savgol_window and self.savgol_order >= self.savgol_window
+        ):
+            raise ConfigError(
+                f"config.savgol_order: must be >= 0 and below savgol_window, "
+                f"got {self.savgol_order}"
+            )
+        if self.seam == "inpaint" and self.sampler not in ("ddpm", "ddim"):
+            raise ConfigError(f"config.seam: inpaint runs with ddpm or ddim, not {self.sampler}")
 
 
 def pick_device() -> torch.device:
@@ -115,17 +140,24 @@ def generate(
     check = getattr(model, "check_speakers", None)
     if check is not None:  # once here, not in every network call (a device sync on a GPU)
         check(torch.tensor([c.speaker for c in clips], dtype=torch.long))
-    net = guided_model(model, config.guidance)
     generators = [clip_generator(seed, c.stem) for c in clips]
     dim = int(model.config.x_dim)
     start = time.perf_counter()
 
-    def denoise(cond: dict[str, Tensor], rows: list[int]) -> Tensor:
-        shape = (len(rows), window, dim)
-        gens = [generators[i] for i in rows]
-        return sample_chain(
-            diffusion, net, shape, cond, gens, config.sampler, config.eta, device, config.steps
-        )
+    if getattr(model, "regression", False):
+        # CaMN, MambaTalk: one prediction per window from the conditions (and seed) alone.
+        def denoise(cond: dict[str, Tensor], rows: list[int]) -> Tensor:
+            with torch.no_grad():
+                return model.predict(cond)
+    else:
+        net = guided_model(model, config.guidance)
+
+        def denoise(cond: dict[str, Tensor], rows: list[int]) -> Tensor:
+            shape = (len(rows), window, dim)
+            gens = [generators[i] for i in rows]
+            return sample_chain(
+                diffusion, net, shape, cond, gens, config.sampler, config.eta, device, config.steps
+            )
 
     def report(k: int, count: int, rows: list[int]) -> None:
         log.info(
@@ -136,7 +168,34 @@ def generate(
             time.perf_counter() - start,
         )
 
+    protocol = Protocol(seam=config.seam, overlap=config.overlap)
     outputs = sample_windows(
-        clips, denoise, window, seed_frames, config.batch, device=device, on_window=report
+        clips,
+        denoise,
+        window,
+        seed_frames,
+        config.batch,
+        device=device,
+        on_window=report,
+        protocol=protocol,
     )
-    return [o.numpy() for o in outputs]
+    gesture = getattr(model, "task_slices", {}).get("gesture")
+    return [smooth_gestures(o.numpy(), gesture, config) for o in outputs]
+
+
+def smooth_gestures(x: np.ndarray, gesture: slice | None, config: SampleConfig) -> np.ndarray:
+    """``x`` ``[T, Dx]`` with its gesture channels Savitzky-Golay smoothed over time (DSG+'s
+    post-processing; scipy's ``savgol_filter``), when ``config.savgol_window`` > 0.
+
+    The filter is linear with coefficients summing to 1, so smoothing the normalised values
+    equals smoothing the rotations themselves. A clip shorter than the filter is left as is.
+    """
+    if not config.savgol_window or gesture is None or len(x) < config.savgol_window:
+        return x
+    from scipy.signal import savgol_filter
+
+    out = x.copy()
+    out[:, gesture] = savgol_filter(
+        x[:, gesture], config.savgol_window, config.savgol_order, axis=0
+    ).astype(x.dtype)
+    return out

@@ -100,6 +100,7 @@ def prepare_clip(
     norm: Norm,
     speakers: Sequence[int],
     audio_layout: Any = None,
+    face_input: bool = False,
 ) -> TestClip:
     """Load a clip and build its sampler inputs for a model.
 
@@ -111,6 +112,7 @@ def prepare_clip(
         norm: the checkpoint's statistics, stream -> ``(mean, std)``.
         speakers: BEAT speaker ids in the model's index order.
         audio_layout: the audio layout the model was trained on (checked when both are known).
+        face_input: the model takes the ground-truth face as an input (CaMN in BEAT's setting).
 
     Raises:
         BadInputError: a file is missing or malformed, the speaker is unknown to the model, or
@@ -144,8 +146,22 @@ def prepare_clip(
         speaker=list(speakers).index(arrays.speaker),
         audio=_condition(arrays, "audio", model_config.audio_dim, norm),
         text=_condition(arrays, "text", model_config.text_dim, norm),
+        frames=frame_inputs(arrays, norm, face_input),
     )
     return TestClip(stem, arrays.speaker, arrays.paths["clip"], fps, euler, inputs)
+
+
+def frame_inputs(arrays: ClipArrays, norm: Norm, face_input: bool) -> dict[str, torch.Tensor]:
+    """The per-frame inputs some peers read, as training gives them: ``"semantic"`` ``[T]``,
+    ``"emotion"`` ``[T]`` long and, with ``face_input``, the normalised face ``[T, 51]``."""
+    frames = {
+        "semantic": torch.from_numpy(arrays.semantic.astype(np.float32)),
+        "emotion": torch.from_numpy(arrays.emotion.astype(np.int64)),
+    }
+    if face_input:
+        mean, std = _stats(norm, "face")
+        frames["face_input"] = torch.from_numpy(((arrays.face - mean) / std).astype(np.float32))
+    return frames
 
 
 def denormalize_tasks(x: np.ndarray, tasks: Sequence[str], norm: Norm) -> dict[str, np.ndarray]:

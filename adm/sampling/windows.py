@@ -15,19 +15,26 @@ protocol of DSG+ and of the paper:
   in, so metrics see generated motion only).
 - The ``S`` overlapping frames are crossfaded with raised-cosine weights from the previous
   window's last ``S`` outputs to the new window's first ``S`` outputs, so seams carry no jump.
+
+Peers keep their own protocols (:class:`Protocol`): DiffuseStyleGesture+ blends the overlap
+linearly (weights ``(j + 1) / (S + 1)``); DiffSHEG has no seed frames: its windows overlap by
+``overlap`` frames and the overlap of each new window is IN-PAINTED from the previous window's
+tail (the sampler receives ``cond["known"]`` ``[B, W, Dx]`` and ``cond["known_mask"]`` ``[B, W]``
+and keeps those frames on the forward-noised known values at every step, RePaint-style), then
+the overlap is blended linearly.
 - Windows with the same index of all clips go in one batch (at most ``batch`` rows; clips
   that have ended drop out): the autoregressive loop runs as many window steps as the
   longest clip needs, not as the clips need together.
 
 Nothing here knows about diffusion: :func:`sample_windows` takes any ``denoise(cond, rows)``
-callable returning ``x0`` ``[B, W, Dx]``.
+callable returning ``x0`` ``[B, W, Dx]`` (a regression network's prediction as well).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -45,6 +52,28 @@ class Window:
     valid: int
 
 
+@dataclass(frozen=True)
+class Protocol:
+    """How windows join (see the module docstring).
+
+    Attributes:
+        seam: "cosine" (ADM: raised-cosine crossfade of the overlap), "linear" (DSG+: linear
+            crossfade), "inpaint" (DiffSHEG: the overlap is in-painted from the previous
+            window's tail, then crossfaded linearly).
+        overlap: frames shared by consecutive windows; None = the model's seed frames S.
+    """
+
+    seam: str = "cosine"
+    overlap: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.seam not in SEAMS:
+            raise ValueError(f"seam must be one of {list(SEAMS)}, got {self.seam!r}")
+
+
+SEAMS = ("cosine", "linear", "inpaint")
+
+
 @dataclass
 class ClipInputs:
     """What the sampler needs of one clip, in the model's normalised units.
@@ -56,6 +85,8 @@ class ClipInputs:
         speaker: the speaker's index in the model's speaker list.
         audio: ``[T, Da]`` normalised audio features, or None if the model takes no audio.
         text: ``[T, Dt]`` normalised text features, or None if the model takes no text.
+        frames: further per-frame inputs ``[T, ...]`` by cond key (``"semantic"``,
+            ``"emotion"``, ``"face_input"``), windowed like audio.
     """
 
     stem: str
@@ -64,6 +95,7 @@ class ClipInputs:
     speaker: int
     audio: Tensor | None = None
     text: Tensor | None = None
+    frames: dict[str, Tensor] = field(default_factory=dict)
 
 
 def plan_windows(num_frames: int, window: int, seed_frames: int) -> list[Window]:
@@ -83,6 +115,17 @@ def plan_windows(num_frames: int, window: int, seed_frames: int) -> list[Window]
     return [Window(k * hop, min(window, num_frames - k * hop)) for k in range(count)]
 
 
+def linear_weights(frames: int, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Linear weights ``[frames]`` of the NEW window across an overlap: ``(j + 1) / (frames + 1)``
+    (DiffuseStyleGesture+'s blend of the seed overlap)."""
+    return (torch.arange(1, frames + 1, dtype=torch.float64) / (frames + 1)).to(dtype)
+
+
+def seam_weights(seam: str, frames: int) -> Tensor:
+    """The new window's weights ``[frames]`` over an overlap for ``seam``."""
+    return crossfade_weights(frames) if seam == "cosine" else linear_weights(frames)
+
+
 def crossfade_weights(frames: int, dtype: torch.dtype = torch.float32) -> Tensor:
     """Raised-cosine weights ``[frames]`` of the NEW window across an overlap.
 
@@ -95,11 +138,11 @@ def crossfade_weights(frames: int, dtype: torch.dtype = torch.float32) -> Tensor
 
 
 def _window_rows(values: Tensor, win: Window, window: int) -> Tensor:
-    """Frames of ``values`` ``[T, D]`` in ``win``, zero-padded to ``[window, D]``."""
+    """Frames of ``values`` ``[T, ...]`` in ``win``, zero-padded to ``[window, ...]``."""
     rows = values[win.start : win.start + win.valid]
     if win.valid == window:
         return rows
-    return torch.cat([rows, rows.new_zeros(window - win.valid, rows.shape[1])])
+    return torch.cat([rows, rows.new_zeros(window - win.valid, *rows.shape[1:])])
 
 
 def window_batch(
@@ -128,11 +171,17 @@ def window_batch(
             cond[key] = torch.stack(
                 [_window_rows(v, win, window) for v, win in zip(values, windows, strict=True)]
             )
+    for key in clips[rows[0]].frames if rows else ():
+        values = [clips[i].frames[key] for i in rows]
+        cond[key] = torch.stack(
+            [_window_rows(v, win, window) for v, win in zip(values, windows, strict=True)]
+        )
     return cond
 
 
 def _stitch(out: Tensor, x0: Tensor, win: Window, first: bool, fade: Tensor) -> None:
-    """Write window output ``x0`` ``[W, Dx]`` into the clip ``out`` ``[T, Dx]`` in place."""
+    """Write window output ``x0`` ``[W, Dx]`` into the clip ``out`` ``[T, Dx]`` in place,
+    blending the overlap with the new window's weights ``fade`` ``[overlap]``."""
     if first:
         out[: win.valid] = x0[: win.valid]
         return
@@ -151,6 +200,7 @@ def sample_windows(
     batch: int = 16,
     device: torch.device | str = "cpu",
     on_window: Callable[[int, int, list[int]], None] | None = None,
+    protocol: Protocol | None = None,
 ) -> list[Tensor]:
     """Generate every clip in full, autoregressively over window index, batched across clips.
 
@@ -161,13 +211,18 @@ def sample_windows(
         batch: most windows per ``denoise`` call.
         device: where the conditions go.
         on_window: called as ``on_window(k, count, rows)`` before each call (progress).
+        protocol: how windows join (default: ADM's, overlap S with a raised-cosine blend).
 
     Returns:
         Per clip, ``[T, Dx]`` float32 on the CPU (normalised units, as the model outputs).
     """
+    protocol = protocol or Protocol()
     if batch <= 0:
         raise ValueError(f"batch must be positive, got {batch}")
-    plans = [plan_windows(c.num_frames, window, seed_frames) for c in clips]
+    overlap = seed_frames if protocol.overlap is None else int(protocol.overlap)
+    if overlap < seed_frames:
+        raise ValueError(f"overlap {overlap} is shorter than the {seed_frames} seed frames")
+    plans = [plan_windows(c.num_frames, window, overlap) for c in clips]
     seeds: list[Tensor] = []
     for clip in clips:
         if clip.seed.shape[0] != seed_frames:
@@ -177,7 +232,8 @@ def sample_windows(
         seeds.append(clip.seed.float())
     dim = seeds[0].shape[1] if seeds else 0
     outputs = [torch.zeros(c.num_frames, dim) for c in clips]
-    fade = crossfade_weights(seed_frames)
+    fade = seam_weights(protocol.seam, overlap)
+    tails: list[Tensor | None] = [None] * len(clips)  # the previous window's last frames
     count = max((len(p) for p in plans), default=0)
     for k in range(count):
         active = [i for i, plan in enumerate(plans) if len(plan) > k]
@@ -187,6 +243,8 @@ def sample_windows(
                 on_window(k, count, rows)
             wins = [plans[i][k] for i in rows]
             cond = window_batch(clips, rows, wins, seeds, window)
+            if protocol.seam == "inpaint" and k > 0 and overlap > 0:
+                cond.update(_known_overlap([tails[i] for i in rows], window, dim, overlap))
             cond = {key: value.to(device) for key, value in cond.items()}
             x0 = denoise(cond, rows).detach().float().cpu()
             if tuple(x0.shape) != (len(rows), window, dim):
@@ -198,4 +256,18 @@ def sample_windows(
                 # The next window's seed is this window's generated tail (DSG+); a window
                 # followed by another is always full, so frames W-S..W-1 are real.
                 seeds[i] = x0[b, window - seed_frames :].clone()
+                tails[i] = x0[b, window - overlap :].clone()
     return outputs
+
+
+def _known_overlap(
+    tails: Sequence[Tensor], window: int, dim: int, overlap: int
+) -> dict[str, Tensor]:
+    """``known`` ``[B, W, Dx]`` (the previous windows' tails on the first ``overlap`` frames,
+    zeros after) and ``known_mask`` ``[B, W]`` (True on those frames), for in-painting."""
+    known = torch.zeros(len(tails), window, dim)
+    mask = torch.zeros(len(tails), window, dtype=torch.bool)
+    for b, tail in enumerate(tails):
+        known[b, :overlap] = tail
+        mask[b, :overlap] = True
+    return {"known": known, "known_mask": mask}
