@@ -79,13 +79,42 @@ def table_context(experiment: Experiment) -> dict[str, Any]:
     if not audio.uses_wavlm:
         layout += " (without WavLM)"
     layout += f"; text: fastText {experiment.text.source}"
+    methods, method_notes = {}, {}
+    for name, variant in experiment.variants.items():
+        if "method" not in variant:
+            continue  # ADM's own variants: their labels are the paper's
+        methods[name] = variant["method"]
+        method_notes[variant["method"]] = [
+            *variant.get("notes", []),
+            f"Sampled with {variant_sampler_label(experiment, name)}.",
+        ]
     return {
         "data_source": experiment.data.source,
         "scale": experiment.scale,
         "feature_layout": layout,
         "sampler": sampler_label(experiment),
         "seeds": len(experiment.sample_seeds()),
+        "methods": methods,
+        "method_notes": method_notes,
     }
+
+
+def variant_sampler_label(experiment: Experiment, variant: str) -> str:
+    """How one variant samples, e.g. ``DDIM-25, guidance 3`` or ``one prediction per window``
+    for a regression network."""
+    sections = experiment.variant(variant)
+    if sections["objective"] and sections["objective"].get("name") in REGRESSION_OBJECTIVES:
+        return "one prediction per window (regression)"
+    sample = sections["sample"]
+    chain = sections["diffusion"].get("steps", 1000)
+    label = samplers.sampler_label(sample.get("sampler", "ddpm"), sample.get("steps", 50), chain)
+    if sample.get("guidance", 1.0) != 1.0:
+        label += f", guidance {sample['guidance']:g}"
+    return label
+
+
+#: Objectives of networks that predict motion directly (no sampler).
+REGRESSION_OBJECTIVES = ("camn", "mambatalk")
 
 
 def stage_settings(experiment: Experiment) -> dict[str, Any]:

@@ -36,6 +36,8 @@ from adm.tables.summary import (
 )
 
 OURS = "full"
+#: The peers' row labels in the paper's tables (a variant's ``method``).
+PEERS = ("CaMN", "DSG", "DiffSHEG", "MambaTalk", "SAiD", "DiffSHEG + UWP", "MambaTalk + UWP")
 NO_FILE = "no metrics file"
 BASELINE_LABEL = "mean pose (floor)"
 TRUTH_LABEL = "ground truth (test set)"
@@ -177,6 +179,26 @@ def _truth_gesture_cells(truth: dict[str, float | None] | None) -> list[str]:
     return [ZERO if key == "fgd" else _truth_cell(truth, key) for key in keys]
 
 
+def peer_files(
+    groups: dict[str, list[MetricsFile]], ctx: TableContext, method: str
+) -> list[MetricsFile] | None:
+    """The metrics files of the variant that runs ``method`` (``ctx.methods``), if any."""
+    for variant, label in ctx.methods.items():
+        if label == method and groups.get(variant):
+            return groups[variant]
+    return None
+
+
+def peer_notes(ctx: TableContext, methods: tuple[str, ...]) -> list[str]:
+    """One footnote per peer row of a table that was run: how it was run and what was adapted."""
+    lines = []
+    for method in methods:
+        notes = ctx.method_notes.get(method)
+        if method in ctx.methods.values() and notes:
+            lines.append(f"{method}: " + " ".join(notes))
+    return lines
+
+
 def table1(files: list[MetricsFile], ctx: TableContext) -> Table:
     groups, baseline = _split(files)
     columns = ["method"]
@@ -193,7 +215,9 @@ def table1(files: list[MetricsFile], ctx: TableContext) -> Table:
 
     width = len(GESTURE) + len(EXTRA_GESTURE)
     for method in ("CaMN", "DSG", "DiffSHEG", "MambaTalk"):
-        rows.append(row(method, [NOT_RUN] * width, paper.TABLE1[method], "-"))
+        found = peer_files(groups, ctx, method)
+        cells = _gesture_cells(found) if found else [NOT_RUN] * width
+        rows.append(row(method, cells, paper.TABLE1[method], _seeds(found)))
     ours = groups.get(OURS)
     rows.append(row("ours (ADM)", _gesture_cells(ours), paper.TABLE1["ours"], _seeds(ours)))
     if baseline:
@@ -208,6 +232,7 @@ def table1(files: list[MetricsFile], ctx: TableContext) -> Table:
         "(metrics.md).",
         L1DIV_NOTE,
         TRUTH_NOTE,
+        *peer_notes(ctx, ("CaMN", "DSG", "DiffSHEG", "MambaTalk")),
     ]
     return Table(1, "Gesture generation", columns, rows, footnotes(ctx, files, notes))
 
@@ -254,7 +279,11 @@ def table2(files: list[MetricsFile], ctx: TableContext) -> Table:
         wind = paper_cell(ref["wind"], ref["wind_std"]) if ref else NOT_GENERATED
         return [label, ours[0], fd, ours[1], wind, ours[2], ours[3], seeds]
 
-    rows = [row(m, [NOT_RUN] * 4, paper.TABLE2[m], "-") for m in ("SAiD", "DiffSHEG", "MambaTalk")]
+    rows = []
+    for method in ("SAiD", "DiffSHEG", "MambaTalk"):
+        found = peer_files(groups, ctx, method)
+        cells = _face_cells(found) if found else [NOT_RUN] * 4
+        rows.append(row(method, cells, paper.TABLE2[method], _seeds(found)))
     ours = groups.get(OURS)
     rows.append(row("ours (ADM)", _face_cells(ours), paper.TABLE2["ours"], _seeds(ours)))
     if baseline:
@@ -275,6 +304,7 @@ def table2(files: list[MetricsFile], ctx: TableContext) -> Table:
         "jawOpen r: Pearson correlation of generated and ground-truth jawOpen, frames of all "
         "test clips pooled ('undefined' for a constant jawOpen).",
         TRUTH_NOTE,
+        *peer_notes(ctx, ("SAiD", "DiffSHEG", "MambaTalk")),
     ]
     return Table(2, "Facial expression generation", columns, rows, footnotes(ctx, files, notes))
 
@@ -335,9 +365,11 @@ def table3(files: list[MetricsFile], ctx: TableContext) -> Table:
         rows.append(row(label, _ablation_cells(found), paper.TABLE3[name], _seeds(found)))
     for name, ref in paper.TABLE3.items():
         if name not in paper.VARIANT_LABELS:
-            rows.append(row(name, [NOT_RUN] * width, ref, "-"))
+            found = peer_files(groups, ctx, name)
+            cells = _ablation_cells(found) if found else [NOT_RUN] * width
+            rows.append(row(name, cells, ref, _seeds(found)))
     for name, found in groups.items():
-        if name not in paper.VARIANT_LABELS:
+        if name not in paper.VARIANT_LABELS and ctx.methods.get(name) not in PEERS:
             rows.append(row(name, _ablation_cells(found), None, _seeds(found)))
     if baseline:
         rows.append(row(BASELINE_LABEL, _ablation_cells(baseline), None, "-"))
@@ -349,5 +381,6 @@ def table3(files: list[MetricsFile], ctx: TableContext) -> Table:
         "only). FD and WInD ours are raw; the paper's are scaled as printed.",
         L1DIV_NOTE,
         TRUTH_NOTE,
+        *peer_notes(ctx, ("DiffSHEG", "DiffSHEG + UWP", "MambaTalk", "MambaTalk + UWP")),
     ]
     return Table(3, "Ablation", columns, rows, footnotes(ctx, files, notes))

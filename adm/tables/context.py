@@ -3,13 +3,15 @@
 ``--context`` (JSON) gives them: ``data_source`` (``synth`` = the bundled corpus, ``beat``),
 ``scale`` (the preset, e.g. ``bundled`` or ``paper``), ``feature_layout`` (e.g. "without
 WavLM"), ``sampler`` (e.g. ``DDPM-1000`` or ``DDIM-50``), ``seeds`` (sampling seeds per
-variant) and free ``notes``. A key left out is read from the metrics files where they record
-it (data source, feature layout, sampler, number of seeds), else printed as "not stated".
+variant), free ``notes``, ``methods`` (variant -> the method it runs, e.g. ``diffsheg_uwp`` ->
+"DiffSHEG + UWP": the peers' rows) and ``method_notes`` (method -> what was adapted). A key
+left out is read from the metrics files where they record it (data source, feature layout,
+sampler, number of seeds), else printed as "not stated".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adm.samplers import SAMPLERS, sampler_label
@@ -36,6 +38,8 @@ class TableContext:
     sampler: str | None = None
     seeds: int | None = None
     notes: tuple[str, ...] = ()
+    methods: dict[str, str] = field(default_factory=dict)
+    method_notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _sampler_of(record: dict[str, Any]) -> str | None:
