@@ -16,7 +16,7 @@ from adm.diffusion import make_diffusion
 from adm.diffusion.schedules import make_betas
 from adm.errors import ConfigError
 from adm.models import build_denoiser
-from adm.models.said_blocks import Attention, alignment_band
+from adm.models.said_blocks import Attention, MaskedGroupNorm, alignment_band
 from adm.training.objectives import LossInputs, build_objective
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -124,6 +124,26 @@ def test_padded_frames_do_not_change_valid_outputs():
     assert (out - out2)[mask].abs().max() <= tol
     # Without the mask the same change does reach the valid frames: the test can fail.
     assert (out - unmasked)[mask].abs().max() > 1e3 * tol
+
+
+def test_masked_group_norm_is_group_norm_of_the_valid_frames():
+    torch.manual_seed(0)
+    norm = MaskedGroupNorm(4, 16)
+    torch.nn.init.normal_(norm.weight)
+    torch.nn.init.normal_(norm.bias)
+    x = 3 * torch.randn(2, 16, 30) + 1
+    mask = torch.ones(2, 30, dtype=torch.bool)
+    mask[1, 18:] = False
+    out = norm(x, mask).detach()
+    # Mean and variance are sums over 4 channels x up to 30 frames, then a few more ops.
+    tol = ops_tol(2 * 4 * 30 + 10, float(out.abs().max()))
+    full = F.group_norm(x[:1], 4, norm.weight, norm.bias, norm.eps)[0].detach()
+    assert (out[0] - full).abs().max() <= tol
+    short = F.group_norm(x[1:, :, :18], 4, norm.weight, norm.bias, norm.eps)[0].detach()
+    assert (out[1, :, :18] - short).abs().max() <= tol
+    assert (
+        out[1, :, :18] - norm(x).detach()[1, :, :18]
+    ).abs().max() > 1e3 * tol  # plain norm differs
 
 
 # ----------------------------------------------------------------------------- alignment band

@@ -20,6 +20,10 @@ The network predicts eps. Classifier-free guidance: a learned null audio embeddi
 ``cond["drop_speaker"]`` is True, and in training with probability ``cond_drop_prob`` (0.1).
 SAiD has no speaker, text or seed input: ``cond["speaker"]`` and ``cond["text"]`` are ignored
 and ``seed_frames`` must be 0.
+
+Sampling in SAiD (``script/inference.py``): DDIM, 1000 steps, eta 0, guidance 2.0 in the form
+``eps_c + 2.0 (eps_c - eps_u)``, which is :func:`adm.diffusion.guidance.guided_model`'s
+``eps_u + s (eps_c - eps_u)`` with s = 3.0.
 """
 
 from __future__ import annotations
