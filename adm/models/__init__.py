@@ -19,6 +19,9 @@ _HOMES = {
     "register_denoiser": "adm.models.registry",
 }
 
+#: Modules of the peer networks; each registers its denoiser when imported.
+PEER_MODULES = ("adm.models.diffsheg",)
+
 __all__ = sorted(_HOMES)
 
 
@@ -27,4 +30,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'adm.models' has no attribute {name!r}")
     if _HOMES[name] == "adm.models.registry":
         importlib.import_module("adm.models.adm_denoiser")  # registers the ADM denoiser
+        for module in PEER_MODULES:
+            importlib.import_module(module)
     return getattr(importlib.import_module(_HOMES[name]), name)
