@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from test_models_host_sync import HostReads
-from tolerance import gamma, network_tol
+from tolerance import gamma, network_tol, ops_tol
 
 from adm.config import from_dict
 from adm.diffusion import make_diffusion
@@ -187,6 +187,20 @@ def test_face_does_not_see_gestures_but_gestures_see_the_face():
     assert not torch.allclose(new_gesture[..., sl["gesture"]], ref[..., sl["gesture"]])
     # The gesture branch reads the face estimate.
     assert not torch.allclose(new_face[..., sl["gesture"]], ref[..., sl["gesture"]])
+
+
+def test_face_estimate_is_the_diffusion_x0_of_the_face_eps():
+    model = tiny()
+    diffusion = make_diffusion(schedule="linear", steps=1000, prediction="eps")
+    g = torch.Generator().manual_seed(2)
+    x_face, eps_face = torch.randn(2, B, T, 51, generator=g)
+    t = torch.tensor([0, 999])
+    got = model.face_x0(x_face, t, eps_face)
+    want = diffusion.predict_x0_from_eps(x_face, t, eps_face)
+    # Two float32 coefficients (rounded once each) times inputs, one subtraction.
+    scale = float((diffusion.sqrt_recip_alphas_cumprod[-1] + 1) * x_face.abs().max())
+    scale += float(diffusion.sqrt_recipm1_alphas_cumprod[-1] * eps_face.abs().max())
+    torch.testing.assert_close(got, want, atol=ops_tol(4, scale), rtol=0)
 
 
 def _batch(model, diffusion, b=4, t=T, seed=5, semantic=True):
