@@ -114,8 +114,8 @@ class DiffSHEGDenoiser(nn.Module):
         self.gesture = UniEGBranch(c, c.task_dims["gesture"], extra_dim=face_dim)
 
         # x0 = sqrt(1 / abar_t) x_t - sqrt(1 / abar_t - 1) eps, coefficients from float64.
-        abar = torch.from_numpy(make_betas(c.diffusion_schedule, c.diffusion_steps))
-        abar = torch.cumprod(1.0 - abar, dim=0)
+        betas = torch.from_numpy(make_betas(c.diffusion_schedule, c.diffusion_steps))
+        abar = torch.cumprod(1.0 - betas, dim=0)
         self.register_buffer("sqrt_recip_abar", abar.rsqrt().float(), persistent=False)
         self.register_buffer(
             "sqrt_recipm1_abar", (1.0 / abar - 1.0).sqrt().float(), persistent=False
