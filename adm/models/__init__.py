@@ -22,7 +22,11 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 #: Modules of the peers' networks, imported (and so registered) whenever the registry is used.
-PEER_MODULES = ("adm.models.said",)
+PEER_MODULES = (
+    "adm.models.said",
+    "adm.models.diffsheg",
+    "adm.models.camn",
+)
 
 
 def __getattr__(name: str) -> Any:
