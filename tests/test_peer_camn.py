@@ -208,8 +208,11 @@ def test_bad_shapes_name_the_cond_key(key, value):
 def test_ids_out_of_range_are_refused_by_the_value_check():
     model = _model()
     with pytest.raises(ValueError, match="cond\\['emotion'\\]"):
-        model.check_ids({"speaker": torch.tensor([0]), "emotion": torch.tensor([8])})
-    model.check_ids({"speaker": torch.tensor([2]), "emotion": torch.tensor([7])})
+        model.check_emotions(torch.tensor([0, 8]))
+    with pytest.raises(ValueError, match="cond\\['speaker'\\]"):
+        model.check_speakers(torch.tensor([-1, 0]))
+    model.check_speakers(torch.tensor([0, 2]))
+    model.check_emotions(torch.tensor([0, 7]))
 
 
 class HostReads(TorchFunctionMode):
@@ -239,6 +242,26 @@ def test_forward_reads_no_values_on_the_host():
     with reads:
         model(cond).sum().backward()
     assert reads.seen == []
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("training", [False, True])
+def test_forward_never_synchronises_on_cuda(training):
+    # CUDA's own check: with sync debug mode "error" any host synchronisation raises.
+    model = _model().cuda().train(training)
+    cond = {k: v.cuda() for k, v in _cond().items()}
+    cond["mask"][0, -3:] = False
+    with torch.set_grad_enabled(training):
+        model(cond).sum()  # warm-up: first-call allocations may synchronise
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            out = model(cond)
+            if training:
+                out.sum().backward()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    assert out.shape == (B, T, GESTURE_DIM)
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,12 @@ def _head(hidden: int, cout: int) -> nn.Sequential:
     )
 
 
+def _check_ids(key: str, ids: Tensor, n: int) -> None:
+    values = ids.detach().cpu()
+    if values.numel() and (int(values.min()) < 0 or int(values.max()) >= n):
+        raise ValueError(f"cond[{key!r}]: ids must be in [0, {n}), got {values.tolist()}")
+
+
 @register_denoiser("camn")
 class CaMN(nn.Module):
     """CaMN's cascade: ``forward(cond) -> [B, T, 141]`` gesture (normalised axis-angle).
@@ -135,20 +141,15 @@ class CaMN(nn.Module):
         self.register_buffer("assemble", order, persistent=False)
 
     # ------------------------------------------------------------------ inputs
-    def check_ids(self, cond: Mapping[str, Tensor]) -> None:
-        """Raise unless speaker ids are in ``[0, num_speakers)`` and emotion ids in
-        ``[0, num_emotions)``. Reads values (a device wait on a GPU): call once per dataset or
-        sampling call, not per step; :meth:`forward` checks shapes only."""
-        for key, n in (
-            ("speaker", self.config.num_speakers),
-            ("emotion", self.config.num_emotions),
-        ):
-            value = cond.get(key)
-            if value is None:
-                continue
-            ids = value.detach().cpu()
-            if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n):
-                raise ValueError(f"cond[{key!r}]: ids must be in [0, {n}), got {ids.tolist()}")
+    def check_speakers(self, speaker: Tensor) -> None:
+        """Raise unless every speaker id ``[B]`` is in ``[0, num_speakers)``. Reads the values (a
+        device wait on a GPU): call once per dataset or sampling call; :meth:`forward` checks
+        shapes only."""
+        _check_ids("speaker", speaker, self.config.num_speakers)
+
+    def check_emotions(self, emotion: Tensor) -> None:
+        """Raise unless every emotion id ``[B]`` is in ``[0, num_emotions)`` (as above)."""
+        _check_ids("emotion", emotion, self.config.num_emotions)
 
     def _check_inputs(self, cond: Mapping[str, Tensor]) -> tuple[int, int]:
         """Shape checks naming the offending ``cond`` key; reads metadata only. Returns (B, T)."""
