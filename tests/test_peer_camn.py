@@ -56,6 +56,18 @@ def test_output_is_the_gesture_for_every_frame():
     assert model.regression and model.face_input
 
 
+@pytest.mark.parametrize("changes", [{"text_dim": 0}, {"seed_frames": 0}])
+def test_text_and_seed_are_optional(changes):
+    model = _model(**changes).eval()
+    cond = _cond()
+    for key, width in (("text", "text_dim"), ("seed", "seed_frames")):
+        if width in changes:
+            del cond[key]
+    assert model(cond).shape == (B, T, GESTURE_DIM)
+    if "text_dim" in changes:
+        assert model.text_encoder is None and model.in_size == _model().in_size - 8
+
+
 def test_body_and_hands_split_covers_every_dim_once():
     body, hands = body_hand_columns()
     assert len(body) == 27 and len(hands) == 114
