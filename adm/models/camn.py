@@ -92,7 +92,7 @@ class CaMN(nn.Module):
                 c.word_f,
                 c.text_dropout,
                 c.embed_dropout,
-            )  # fmt: skip
+            )
             if c.text_dim > 0
             else None
         )
