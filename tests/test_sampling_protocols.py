@@ -9,10 +9,10 @@ import torch
 from scipy.signal import savgol_filter
 
 from adm.diffusion import make_diffusion
+from adm.errors import ConfigError
 from adm.sampling.chain import clip_generator, sample_chain
 from adm.sampling.generate import SampleConfig, generate, smooth_gestures
 from adm.sampling.windows import ClipInputs, Protocol, linear_weights, sample_windows
-from adm.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -98,9 +98,7 @@ def test_inpainted_overlap_keeps_the_previous_tail_and_the_chain_honours_it():
         return outputs[-1]
 
     clip = ClipInputs("c", 70, torch.zeros(0, D), 0, audio=torch.zeros(70, 1))
-    out = sample_windows(
-        [clip], denoise, 40, 0, protocol=Protocol("inpaint", overlap=overlap)
-    )[0]
+    out = sample_windows([clip], denoise, 40, 0, protocol=Protocol("inpaint", overlap=overlap))[0]
     assert "known" not in calls[0]  # the first window has nothing to keep
     known, mask = calls[1]["known"], calls[1]["known_mask"]
     assert mask[0, :overlap].all() and not mask[0, overlap:].any()
@@ -108,7 +106,7 @@ def test_inpainted_overlap_keeps_the_previous_tail_and_the_chain_honours_it():
     assert torch.equal(known[0, :overlap], outputs[0][0, 40 - overlap :])
     # ... and the second window's chain ends exactly on them, its other frames free.
     assert torch.equal(outputs[1][0, :overlap], known[0, :overlap])
-    assert not torch.equal(outputs[1][0, overlap:2 * overlap], known[0, :overlap])
+    assert not torch.equal(outputs[1][0, overlap : 2 * overlap], known[0, :overlap])
     # With both windows agreeing on the overlap, the linear blend leaves it unchanged.
     # (two products and a sum of float32 values: a few units of roundoff of the largest value)
     tol = 4 * torch.finfo(torch.float32).eps * float(known.abs().max())
@@ -150,3 +148,22 @@ def test_regression_networks_make_one_call_per_window_and_no_chain():
     out = generate(model, None, [clip], SampleConfig(seam="linear"), seed=0)
     assert model.calls == 3  # windows at 0, 146, 292 (advance W - 4)
     assert out[0].shape == (400, D)
+
+
+def test_whole_clip_runs_each_clip_in_one_window_of_its_length():
+    model = _Regressor()
+    clips = [
+        ClipInputs("a", 400, torch.zeros(4, D), 0, audio=torch.zeros(400, 1)),
+        ClipInputs("b", 250, torch.zeros(4, D), 0, audio=torch.zeros(250, 1)),
+    ]
+    out = generate(model, None, clips, SampleConfig(whole_clip=True), seed=0)
+    assert model.calls == 1  # both clips in one batch, one window each
+    assert [o.shape for o in out] == [(400, D), (250, D)]
+
+
+def test_whole_clip_is_refused_for_diffusion_networks():
+    model = _Regressor()
+    model.regression = False
+    clip = ClipInputs("a", 40, torch.zeros(4, D), 0, audio=torch.zeros(40, 1))
+    with pytest.raises(ConfigError, match="whole_clip"):
+        generate(model, None, [clip], SampleConfig(whole_clip=True), seed=0)

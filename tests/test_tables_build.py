@@ -235,3 +235,27 @@ def test_paper_values_equal_method_md():
         row = paper.TABLE4[names[cfg]]
         for key, cell in (("weights", weights), ("start", start), ("end", end), ("drop", drop)):
             assert " / ".join(row[key]) == cell
+
+
+def test_peer_rows_come_from_the_variants_that_run_them(tmp_path):
+    """A variant whose method is a peer fills that peer's row in every table it belongs to,
+    leaves the other peers 'not run', and does not reappear as an extra ablation row."""
+    files = _files(tmp_path)
+    files += [read_metrics_file(_write(tmp_path, "diffsheg_uwp", s, {**GESTURE, **FACE,
+              "fgd": 7.0 + s}, **_wind([1.0]))) for s in range(2)]  # fmt: skip
+    files += [read_metrics_file(_write(tmp_path, "dsg", 0, {**GESTURE, "fgd": 9.0}))]
+    ctx = TableContext(
+        data_source="synth",
+        methods={"diffsheg_uwp": "DiffSHEG + UWP", "dsg": "DSG"},
+        method_notes={"DSG": ("Sampled with DDIM-50.",), "SAiD": ("never run",)},
+    )
+    t1, t3 = table1(files, ctx), table3(files, ctx)
+    assert _row(t1, "DSG")["FGD (ours)"] == "9" and _row(t1, "DSG")["seeds"] == "1"
+    assert _row(t1, "DiffSHEG")["FGD (ours)"] == "not run"  # the UWP variant is another row
+    uwp = _row(t3, "DiffSHEG + UWP")
+    assert uwp["FGD (ours)"] == measured_cell([7.0, 8.0]) and uwp["seeds"] == "2"
+    assert uwp["FGD (paper)"] == paper.TABLE3["DiffSHEG + UWP"]["fgd"]
+    assert "diffsheg_uwp" not in [r[0] for r in t3.rows]  # not repeated under its own name
+    assert "DSG: Sampled with DDIM-50." in t1.notes
+    assert not any("never run" in line for line in t1.notes + t3.notes)
+    assert _row(table2(files, ctx), "DiffSHEG")["FD (ours, raw)"] == "not run"

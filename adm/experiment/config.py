@@ -93,13 +93,10 @@ class Experiment:
         variants = {k: dict(v or {}) for k, v in (config.get("variants") or {}).items()}
         if not variants:
             raise ConfigError("variants: at least one variant is needed")
-        variant_presets = {k: dict(v or {}) for k, v in (preset.get("variants") or {}).items()}
-        unknown = sorted(set(variant_presets) - set(variants))
-        if unknown:
-            raise ConfigError(
-                f"scales.{scale}.variants: {unknown[0]!r} is not a variant "
-                f"(variants: {sorted(variants)})"
-            )
+        # A preset's entry for a variant the config does not run is a default left unused
+        # (commenting a peer out of variants: needs no edit of the presets).
+        presets = preset.get("variants") or {}
+        variant_presets = {k: dict(v or {}) for k, v in presets.items() if k in variants}
         experiment = cls(
             data=data,
             audio=from_dict(AudioFeatureConfig, features.get("audio") or {}, "features.audio"),

@@ -59,7 +59,7 @@ class CaMN(nn.Module):
 
     ``cond``: "audio" [B, T, audio_dim], "text" [B, T, text_dim] (if text_dim > 0), "speaker"
     [B] long, optional "mask" [B, T] bool (valid frames first, padding at the end), "seed"
-    [B, seed_frames, 141] (if seed_frames > 0), optional "emotion" [B] long (absent: 0),
+    [B, seed_frames, 141] (if seed_frames > 0), optional "emotion" [B] or [B, T] long (absent: 0),
     "face_input" [B, T, 51] (if use_face). Other keys are ignored.
     """
 
@@ -167,13 +167,14 @@ class CaMN(nn.Module):
             if value is None or tuple(value.shape) != (b, length, width):
                 got = None if value is None else list(value.shape)
                 raise ValueError(f"cond[{key!r}]: expected [{b}, {length}, {width}], got {got}")
-        for key in ("speaker", "emotion"):
+        for key, shapes in (("speaker", [(b,)]), ("emotion", [(b,), (b, length)])):
             value = cond.get(key)
             if value is None and key == "emotion":
                 continue
-            if value is None or tuple(value.shape) != (b,) or value.is_floating_point():
+            if value is None or tuple(value.shape) not in shapes or value.is_floating_point():
                 got = None if value is None else f"{value.dtype} {list(value.shape)}"
-                raise ValueError(f"cond[{key!r}]: expected integer ids of shape [{b}], got {got}")
+                want = " or ".join(str(list(s)) for s in shapes)
+                raise ValueError(f"cond[{key!r}]: expected integer ids of shape {want}, got {got}")
         if c.seed_frames > 0:
             seed = cond.get("seed")
             expected = (b, c.seed_frames, self.x_dim)
@@ -217,7 +218,10 @@ class CaMN(nn.Module):
         emotion_ids = cond.get("emotion")
         if emotion_ids is None:
             emotion_ids = torch.zeros(b, dtype=torch.long, device=audio.device)
-        emotion = self.emotion_embedding(emotion_ids.long())[:, None].expand(-1, length, -1)
+        emotion = self.emotion_embedding(emotion_ids.long())
+        if emotion.dim() == 2:  # one id per window: the same label on every frame
+            emotion = emotion[:, None].expand(-1, length, -1)
+        # else one id per frame [B, T] (BEAT's per-frame labels, as CaMN reads them)
         emotion = self.emotion_tail(emotion, m)
         words = [] if self.text_encoder is None else [self.text_encoder(cond["text"])]
 

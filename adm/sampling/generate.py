@@ -51,6 +51,8 @@ class SampleConfig:
         savgol_window: Savitzky-Golay smoothing of the generated gestures over time (DSG+: 15
             frames); 0 = none.
         savgol_order: polynomial order of that smoothing (DSG+: 2).
+        whole_clip: generate each clip in ONE window of its own length (CaMN's test protocol:
+            a regression network of any length, seeded by the clip's first seed frames).
     """
 
     sampler: Literal["ddpm", "ddim", "dpmpp_2m", "dpmpp_2m_sde"] = "ddpm"
@@ -62,6 +64,7 @@ class SampleConfig:
     overlap: int | None = None
     savgol_window: int = 0
     savgol_order: int = 2
+    whole_clip: bool = False
 
     def __post_init__(self) -> None:
         if self.steps <= 0:
@@ -137,6 +140,10 @@ def generate(
         Per clip, ``[T, Dx]`` float32 in normalised units (the tasks concatenated in order).
     """
     window, seed_frames = int(model.config.window), int(model.config.seed_frames)
+    if config.whole_clip:
+        if not getattr(model, "regression", False):
+            raise ConfigError("config.whole_clip: only for regression networks (any length)")
+        window = max(max((c.num_frames for c in clips), default=1), seed_frames + 1)
     check = getattr(model, "check_speakers", None)
     if check is not None:  # once here, not in every network call (a device sync on a GPU)
         check(torch.tensor([c.speaker for c in clips], dtype=torch.long))
