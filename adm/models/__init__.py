@@ -21,10 +21,15 @@ _HOMES = {
 
 __all__ = sorted(_HOMES)
 
+#: Modules of the peer networks (Tables 1-3); each registers its network when imported.
+PEER_MODULES = ("adm.models.mambatalk",)
+
 
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module 'adm.models' has no attribute {name!r}")
     if _HOMES[name] == "adm.models.registry":
         importlib.import_module("adm.models.adm_denoiser")  # registers the ADM denoiser
+        for module in PEER_MODULES:
+            importlib.import_module(module)
     return getattr(importlib.import_module(_HOMES[name]), name)

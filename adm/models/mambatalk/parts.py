@@ -21,8 +21,8 @@ from adm.skeleton import GESTURE_JOINTS
 UPPER_JOINTS: tuple[str, ...] = tuple(
     j
     for j in GESTURE_JOINTS
-    if j in ("Spine", "Neck", "Neck1") or j.removeprefix("Right").removeprefix("Left")
-    in ("Shoulder", "Arm", "ForeArm")
+    if j in ("Spine", "Neck", "Neck1")
+    or j.removeprefix("Right").removeprefix("Left") in ("Shoulder", "Arm", "ForeArm")
 )
 
 #: Which task each part belongs to (the UWP grouping: upper and hands are the gesture task).

@@ -96,6 +96,17 @@ def _init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def conv_encoder(in_dim: int, width: int, layers: int) -> nn.Sequential:
+    """``layers`` stages of Conv1d(k=3) -> LeakyReLU(0.2) -> residual block on ``[B, C, T]``
+    (MambaTalk's ``VQEncoderV5``/``V6``; the stage-2 network encodes its motion input with it)."""
+    stages: list[nn.Module] = []
+    for i in range(layers):
+        stages += [_conv(in_dim if i == 0 else width, width), nn.LeakyReLU(0.2), _ResBlock(width)]
+    encoder = nn.Sequential(*stages)
+    encoder.apply(_init_weights)
+    return encoder
+
+
 class PartVQ(nn.Module):
     """One part's VQ-VAE. Motion ``[B, T, D]`` -> latents/codes ``[B, T, C]``/``[B, T]`` -> motion.
 
@@ -107,10 +118,7 @@ class PartVQ(nn.Module):
         super().__init__()
         self.config = config
         c, d = config.latent_dim, config.in_dim
-        enc: list[nn.Module] = []
-        for i in range(config.layers):
-            enc += [_conv(d if i == 0 else c, c), nn.LeakyReLU(0.2), _ResBlock(c)]
-        self.encoder = nn.Sequential(*enc)
+        self.encoder = conv_encoder(d, c, config.layers)
         dec: list[nn.Module] = [_ResBlock(c), _ResBlock(c)]
         for i in range(config.layers):
             dec += [_conv(c, d if i == config.layers - 1 else c), nn.LeakyReLU(0.2)]
@@ -118,7 +126,9 @@ class PartVQ(nn.Module):
         self.decoder = nn.Sequential(*dec)
         self.apply(_init_weights)
         self.codebook = nn.Embedding(config.codebook_size, c)
-        nn.init.uniform_(self.codebook.weight, -1.0 / config.codebook_size, 1.0 / config.codebook_size)
+        nn.init.uniform_(
+            self.codebook.weight, -1.0 / config.codebook_size, 1.0 / config.codebook_size
+        )
 
     def _check(self, x: Tensor, width: int, what: str) -> None:
         if x.ndim != 3 or x.shape[-1] != width:
@@ -195,9 +205,7 @@ def part_windows(clips: list[np.ndarray], window: int = 64, stride: int = 20) ->
     if window <= 0 or stride <= 0:
         raise ValueError(f"window and stride must be positive, got {window} and {stride}")
     out = [
-        clip[s : s + window]
-        for clip in clips
-        for s in range(0, clip.shape[0] - window + 1, stride)
+        clip[s : s + window] for clip in clips for s in range(0, clip.shape[0] - window + 1, stride)
     ]
     if not out:
         raise ValueError(f"no clip has {window} frames: no training window")

@@ -25,7 +25,7 @@ from adm.training.objectives.base import (
 )
 
 #: Modules that register objectives when imported (loaded by :func:`load_objectives`).
-OBJECTIVE_MODULES = ("adm.training.objectives.target",)
+OBJECTIVE_MODULES = ("adm.training.objectives.target", "adm.training.objectives.mambatalk")
 
 
 def load_objectives() -> None:
