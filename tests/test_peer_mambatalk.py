@@ -27,9 +27,11 @@ from adm.models.mambatalk.vq import (
     PartVQ,
     VQConfig,
     load_part_vq,
+    load_part_vqs,
     part_windows,
     save_part_vq,
     train_part_vq,
+    vq_file,
 )
 from adm.skeleton import GESTURE_JOINTS
 from adm.training.objectives import LossInputs, build_objective
@@ -130,6 +132,15 @@ def test_vq_round_trip_reconstructs_a_held_out_window(part):
     assert codes.unique().numel() > 4  # not a collapsed codebook
 
 
+def test_part_windows_cut_every_stride_and_skip_short_clips():
+    clips = [np.arange(100 * 2, dtype=np.float64).reshape(100, 2), np.zeros((10, 2))]
+    windows = part_windows(clips, window=64, stride=20)
+    assert windows.shape == (2, 64, 2) and windows.dtype == np.float32  # starts 0 and 20
+    np.testing.assert_array_equal(windows[1], clips[0][20:84])
+    with pytest.raises(ValueError, match="no clip has 64 frames"):
+        part_windows([np.zeros((63, 2))])
+
+
 def test_vq_training_is_deterministic_and_leaves_the_global_rng_alone():
     cfg = VQConfig(part="upper", latent_dim=8, codebook_size=8, window=16)
     windows = part_windows(_smooth_clips(27, 3, seed=0, frames=40), window=16, stride=8)
@@ -147,7 +158,7 @@ def test_vq_training_is_deterministic_and_leaves_the_global_rng_alone():
 def test_vq_save_and_load_keep_weights_and_config(tmp_path):
     torch.manual_seed(0)
     model = PartVQ(VQConfig(part="hands", latent_dim=8, codebook_size=8, layers=1))
-    path = tmp_path / "hands.safetensors"
+    path = vq_file(tmp_path, "hands")
     save_part_vq(path, model)
     loaded = load_part_vq(path, part="hands")
     assert loaded.config == model.config and not loaded.training
@@ -157,6 +168,9 @@ def test_vq_save_and_load_keep_weights_and_config(tmp_path):
         assert torch.equal(loaded(x)["recon"], model(x)["recon"])
     with pytest.raises(BadInputError, match="'hands' VQ-VAE, expected 'face'"):
         load_part_vq(path, part="face")
+    assert list(load_part_vqs(tmp_path, ("hands",))) == ["hands"]
+    with pytest.raises(BadInputError, match=r"upper\.safetensors: file not found"):
+        load_part_vqs(tmp_path, ("hands", "upper"))
     other = tmp_path / "other.safetensors"
     save_tensors(other, {"w": torch.zeros(2)}, {"format": "something else"})
     with pytest.raises(BadInputError, match="not a MambaTalk part VQ-VAE"):

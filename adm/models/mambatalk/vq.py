@@ -219,12 +219,13 @@ def train_part_vq(
     lr: float = 3e-4,
     seed: int = 0,
     batch_size: int = 64,
+    device: str | torch.device = "cpu",
 ) -> tuple[PartVQ, list[float]]:
     """Train one part's VQ-VAE on ``windows [N, W, D]`` float32 (Adam, MambaTalk's loss).
 
     Deterministic for a given seed on a given machine and thread count: the initial weights
-    and the minibatch draws come from generators seeded with ``seed``, and the global RNG is
-    left as it was.
+    and the minibatch draws come from generators seeded with ``seed`` (on the CPU, whatever
+    ``device`` trains), and the global RNG is left as it was.
 
     Returns:
         the trained model (eval mode, on the CPU) and the total loss of every step.
@@ -239,18 +240,20 @@ def train_part_vq(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = PartVQ(config)
+    model.to(device)
+    x = x.to(device)
     draw = torch.Generator().manual_seed(seed + 1)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     model.train()
     for _ in range(steps):
         idx = torch.randint(0, x.shape[0], (min(batch_size, x.shape[0]),), generator=draw)
-        loss, _ = vq_loss(model, x[idx])
+        loss, _ = vq_loss(model, x[idx.to(x.device)])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
-    return model.eval(), losses
+    return model.cpu().eval(), losses
 
 
 def save_part_vq(path: str | Path, model: PartVQ) -> None:
@@ -281,6 +284,20 @@ def load_part_vq(path: str | Path, part: str | None = None) -> PartVQ:
         first = str(err).strip().splitlines()[0]
         raise BadInputError(path, f"weights do not fit its config ({first})") from None
     return freeze(model)
+
+
+def vq_file(folder: str | Path, part: str) -> Path:
+    """Where a set of part VQ-VAEs keeps ``part``'s: ``<folder>/<part>.safetensors``."""
+    return Path(folder) / f"{part}.safetensors"
+
+
+def load_part_vqs(folder: str | Path, parts: tuple[str, ...]) -> dict[str, PartVQ]:
+    """``{part: frozen PartVQ}`` from :func:`vq_file` of each part (for ``attach_vqs``).
+
+    Raises:
+        BadInputError: a file is missing, damaged, or holds another part's VQ-VAE.
+    """
+    return {p: load_part_vq(vq_file(folder, p), part=p) for p in parts}
 
 
 def freeze(model: PartVQ) -> PartVQ:
