@@ -45,7 +45,7 @@ TINY = {
     "audio_dim": A, "text_dim": TXT, "num_speakers": NSPK, "window": W, "seed_frames": S,
     "hidden": 32, "fusion_dim": 16, "motion_dim": 16, "motion_layers": 1, "latent_dim": 8,
     "codebook_size": 16, "heads": 2, "part_heads": 2, "decoder_layers": 1,
-    "face_scan_layers": 1, "pe_period": W, "dropout": 0.0, "d_state": 4,
+    "face_scan_layers": 1, "dropout": 0.0, "d_state": 4,
 }  # fmt: skip
 
 

@@ -33,7 +33,10 @@ class MambaTalkConfig:
     Attributes:
         tasks, task_dims, audio_dim, text_dim, num_speakers, window, seed_frames: the data
             interface (filled by the trainer); ``seed_frames`` is MambaTalk's ``pre_frames``
-            (4): the known motion frames, every later frame is a learnable query.
+            (4): the known motion frames, every later frame is a learnable query; ``window``
+            is MambaTalk's ``pose_length`` (64), also the period of the positional encoding
+            (MambaTalk's period and table length are both ``pose_length``: one position per
+            frame of a window).
         hidden: model width (``hidden_size`` 768).
         fusion_dim: width of the gated text/audio features (``audio_f`` 512).
         motion_dim: width of the motion encoder (``motion_f`` 256).
@@ -46,7 +49,6 @@ class MambaTalkConfig:
         scan_layers: Mamba layers of the global scans and of each body part's scan (1).
         face_scan_layers: Mamba layers of the face's local scan (4).
         d_state, d_conv, expand: the Mamba mixer (16, 4, 2: mamba-ssm's defaults).
-        pe_period: period of the positional encoding (``pose_length`` 64).
         dropout: dropout of attention layers and positional encoding (0.1, PyTorch's default).
         decode_from: per part, what :meth:`predict` decodes: "codes" (argmax of the code
             logits) or "latent" (the predicted latent snapped to its nearest code).
@@ -73,7 +75,6 @@ class MambaTalkConfig:
     d_state: int = 16
     d_conv: int = 4
     expand: int = 2
-    pe_period: int = 64
     dropout: float = 0.1
     decode_from: dict[str, Literal["codes", "latent"]] = field(default_factory=_mambatalk_decoding)
 
@@ -96,7 +97,7 @@ class MambaTalkConfig:
         positive = (
             "audio_dim text_dim num_speakers window hidden fusion_dim motion_dim motion_layers "
             "latent_dim codebook_size heads part_heads decoder_layers scan_layers "
-            "face_scan_layers d_state d_conv expand pe_period"
+            "face_scan_layers d_state d_conv expand"
         ).split()
         for name in positive:
             if getattr(self, name) <= 0:

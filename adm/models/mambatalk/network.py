@@ -107,7 +107,7 @@ class MambaTalk(nn.Module):
         self.motion_proj = nn.Sequential(
             MLP(c.motion_dim, c.hidden, c.motion_dim), nn.Linear(c.motion_dim, c.hidden)
         )
-        self.position = PeriodicPositionalEncoding(c.hidden, c.pe_period, c.dropout)
+        self.position = PeriodicPositionalEncoding(c.hidden, c.window, c.dropout)
         self.motion_attn = encoder_layer(c.hidden, c.heads, c.hidden, c.dropout)
         self.face_global_scan = MambaStack(
             c.fusion_dim, c.scan_layers, 2 * c.fusion_dim, out_dim=c.fusion_dim, **mamba
