@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch.overrides import TorchFunctionMode
 
+from adm.config import to_dict
 from adm.errors import BadInputError, ConfigError
 from adm.io.tensors import save_tensors
 from adm.models import build_denoiser
@@ -318,7 +319,9 @@ def test_vqs_stay_frozen_outside_the_state_dict_and_move_with_the_network():
         fresh.attach_vqs({**vqs, "face": wide})
 
 
-def test_config_refuses_bad_values_naming_the_key():
+def test_config_round_trips_through_its_dict_and_refuses_bad_values_naming_the_key():
+    config = build_denoiser("mambatalk", TINY).config
+    assert build_denoiser("mambatalk", to_dict(config)).config == config  # as checkpoints do
     for bad, key in (
         ({"seed_frames": W}, "model.seed_frames"),
         ({"hidden": 30, "heads": 4}, "model.heads"),
