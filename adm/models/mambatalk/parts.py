@@ -9,6 +9,10 @@ the parts are:
 - ``hands``: every other gesture joint, each wrist (``*Hand``) and its 15 finger joints
   (38 joints, 114 dims);
 - ``face``: the 51 ARKit blendshape weights.
+
+MambaTalk's SMPL-X upper part (``dataloaders/data_tools.py`` ``beat_smplx_upper``, @b3c30e4c)
+also holds the wrists (SMPL-X ``*_wrist`` = BEAT ``*Hand``) and its hands part only the 30
+finger joints; here each wrist goes with its fingers, so the hands VQ-VAE sees the whole hand.
 """
 
 from __future__ import annotations
