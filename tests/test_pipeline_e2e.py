@@ -21,7 +21,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# About 3 minutes on 2 cores; runs by default, `-m "not slow"` leaves it out.
+# About 4 minutes on 2 cores; runs by default, `-m "not slow"` leaves it out.
 pytestmark = pytest.mark.slow
 
 # Two speakers, 4 takes each (2 train, 1 val, 1 test) of 6 s; a tiny model trained for a few
@@ -65,6 +65,12 @@ TINY = {
 }
 
 
+#: The variants the tiny run trains: ADM's four and two peers, one of each kind (DiffSHEG + UWP:
+#: eps diffusion with in-painted windows and the uncertainty weighting; CaMN: regression).
+VARIANTS = ("full", "no_uwp", "a2e", "a2g", "diffsheg_uwp", "camn")
+PEERS = {"diffsheg_uwp": "DiffSHEG + UWP", "camn": "CaMN"}
+
+
 def merge(base: dict, override: dict) -> dict:
     out = dict(base)
     for key, value in override.items():
@@ -77,6 +83,10 @@ def merge(base: dict, override: dict) -> dict:
 
 def write_config(folder: Path, override: dict) -> Path:
     cfg = merge(yaml.safe_load((ROOT / "config.yaml").read_text()), override)
+    cfg["variants"] = {k: v for k, v in cfg["variants"].items() if k in VARIANTS}
+    for preset in cfg["scales"].values():
+        presets = preset.get("variants") or {}
+        preset["variants"] = {k: v for k, v in presets.items() if k in VARIANTS}
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
@@ -146,7 +156,13 @@ def test_all_four_tables_and_both_figures_have_numbers(pipeline):
         for name, row in rows.items()
         if "not run" not in row.values() and "mean pose" not in name and "ground truth" not in name
     }
-    assert len(ours) == 4, rows.keys()  # full, no_uwp, a2e, a2g
+    # full, no_uwp, a2e, a2g and DiffSHEG + UWP (CaMN is a row of Table 1, not of Table 3)
+    assert len(ours) == 5 and PEERS["diffsheg_uwp"] in ours, rows.keys()
+    with open(tables / "table1.csv", newline="") as fh:
+        table1 = {row[next(iter(row))]: row for row in csv.DictReader(fh)}
+    for method in ("CaMN",):
+        assert re.match(r"^\d", table1[method]["FGD (ours)"]), table1[method]
+    assert table1["DSG"]["FGD (ours)"] == "not run"  # not in this run's variants
     truth = rows["ground truth (test set)"]
     assert truth["FGD (ours)"] == truth["FD (ours)"] == truth["WInD (ours)"] == "0 (by definition)"
     for key in ("Diversity (ours)", "BeatAlign (ours)", "L1Div (ours)", "L1Div BEAT form (ours)"):
@@ -200,7 +216,7 @@ def test_report_is_one_offline_html(pipeline):
 def test_model_and_training_changes_rerun_no_feature_job(pipeline):
     changed = write_config(pipeline / "results", merge(TINY, {"train": {"lr": 2.0e-3}}))
     jobs = planned_jobs(pipeline, changed)
-    assert jobs.get("train") == 4 and "sample" in jobs
+    assert jobs.get("train") == len(VARIANTS) and "sample" in jobs
     for rule in (
         "synthesize_corpus",
         "prepare_clip",
@@ -212,6 +228,7 @@ def test_model_and_training_changes_rerun_no_feature_job(pipeline):
         assert rule not in jobs, jobs
     model = write_config(pipeline / "results", merge(TINY, {"model": {"cond_drop_prob": 0.2}}))
     jobs = planned_jobs(pipeline, model)
+    # cond_drop_prob is a key of ADM's network: its four variants rerun, the peers do not
     assert jobs.get("train") == 4 and "audio_features" not in jobs and "text_features" not in jobs
 
 
@@ -221,7 +238,7 @@ def test_feature_changes_rerun_only_feature_jobs_and_their_dependents(pipeline):
     )
     jobs = planned_jobs(pipeline, changed)
     assert jobs.get("audio_features") == 8  # every clip
-    assert jobs.get("train") == 4
+    assert jobs.get("train") == len(VARIANTS)
     for rule in (
         "synthesize_corpus",
         "prepare_clip",

@@ -26,6 +26,7 @@ PEER_MODULES = (
     "adm.models.said",
     "adm.models.diffsheg",
     "adm.models.camn",
+    "adm.models.mambatalk",
 )
 
 

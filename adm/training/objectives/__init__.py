@@ -30,6 +30,7 @@ OBJECTIVE_MODULES = (
     "adm.training.objectives.said",
     "adm.training.objectives.diffsheg",
     "adm.training.objectives.camn",
+    "adm.training.objectives.mambatalk",
 )
 
 
