@@ -41,6 +41,7 @@ COMMANDS: dict[str, Command] = {
     "text-features": Command("adm.features.cli", "text condition of one prepared clip"),
     # model
     "train": Command("adm.training.cli", "train the denoiser of one variant (resumable)"),
+    "train-vq": Command("adm.training.cli", "stage 1 of MambaTalk: a VQ-VAE per body part"),
     "sample": Command("adm.sampling.cli", "generate whole test clips with a checkpoint"),
     # evaluation
     "fit-metric-model": Command("adm.evaluation.cli", "train the FGD autoencoder or face VAE"),

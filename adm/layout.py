@@ -84,6 +84,11 @@ def train_file(variant: str, name: str) -> str:
 SAMPLES = f"{RESULTS}/samples"
 
 
+def vq_dir(variant: str) -> str:
+    """Stage-1 part VQ-VAEs of a two-stage variant (MambaTalk): ``<part>.safetensors``."""
+    return f"{RESULTS}/vq/{variant}"
+
+
 def sample_dir(variant: str, seed: int | str) -> str:
     """The generated test clips of one variant and sampling seed."""
     return f"{SAMPLES}/{variant}/seed{seed}"

@@ -36,6 +36,18 @@ def get_train_params(wildcards):
     return params(EXPERIMENT, "train", wildcards.variant)
 
 
+def get_vq_params(wildcards):
+    return params(EXPERIMENT, "train-vq", wildcards.variant)
+
+
+def get_vq_inputs(wildcards):
+    return files.vq_inputs(EXPERIMENT, wildcards.variant)
+
+
+def get_vq_option(wildcards):
+    return files.vq_option(EXPERIMENT, wildcards.variant)
+
+
 def get_sample_params(wildcards):
     return params(EXPERIMENT, "sample", wildcards.variant)
 

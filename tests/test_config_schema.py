@@ -28,6 +28,7 @@ from adm.features.config import AudioFeatureConfig, FastTextTrainConfig, TextFea
 from adm.models.config import ADMConfig
 from adm.sampling.generate import SampleConfig
 from adm.training.config import DiffusionConfig, TrainConfig, VariantConfig, WeightingConfig
+from adm.training.vq_stage import VQStageConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
@@ -62,6 +63,7 @@ SECTIONS = [
     # (adm.experiment.variants), each checked by its own dataclass.
     ("variants.*", VariantConfig, {"name"}, set(SECTION_KEYS + LABEL_KEYS)),
     ("variants.*.weighting", WeightingConfig, set(), set()),
+    ("variants.*.vq", VQStageConfig, {"tasks"}, set()),  # tasks: the variant's
     ("$defs.sample", SampleConfig, set(), {"seeds"}),  # seeds: one job per seed
     ("$defs.metric_model", FitConfig, set(), set()),
     ("evaluate", EvalConfig, {"data_source"}, set()),  # data_source: from data.source

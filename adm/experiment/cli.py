@@ -16,7 +16,8 @@ from adm.commandline import clip_name, non_negative_int
 
 STAGES_WITH_RULES = (
     "synthesize download prepare split norm-stats preview fasttext-train filter-vectors "
-    "audio-features text-features train sample fit-metric-model reference evaluate tables"
+    "audio-features text-features train train-vq sample fit-metric-model reference evaluate "
+    "tables"
 ).split()
 
 

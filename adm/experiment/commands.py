@@ -47,7 +47,7 @@ def command_line(
     root = layout.corpus_root(source)
     speakers = [str(s) for s in ex.speakers]
     threads = str(THREADS.get(command, 1))
-    per_variant = ("train", "sample")
+    per_variant = ("train", "sample", "train-vq")
     cfg = []
     if command not in ("split", "preview", *per_variant, "fit-metric-model"):
         cfg = ["--config", q(params(ex, command))]
@@ -108,7 +108,13 @@ def command_line(
             f"adm train --clips-dir {layout.CLIPS}", conditions,
             f"--split-dir {layout.SPLITS} --norm {layout.NORM_STATS} --speakers", speakers,
             f"--outdir {layout.train_dir(variant)}",
-            ["--config", q(params(ex, "train", variant))], "--threads", threads,
+            ["--config", q(params(ex, "train", variant))],
+            files.vq_option(ex, variant).split(), "--threads", threads,
+        ),
+        "train-vq": lambda: _line(
+            f"adm train-vq --clips-dir {layout.CLIPS} --split {train} --norm {layout.NORM_STATS}",
+            f"--outdir {layout.vq_dir(variant)}",
+            ["--config", q(params(ex, "train-vq", variant))], "--threads", threads,
         ),
         "sample": lambda: _line(
             f"adm sample --checkpoint {ema} --clips-dir {layout.CLIPS}", conditions,

@@ -77,6 +77,28 @@ def metrics_files(experiment: Experiment, variants: list[str] | None = None) -> 
     return [layout.metrics(v, s) for v in names for s in experiment.sample_seeds()]
 
 
+def vq_inputs(experiment: Experiment, variant: str) -> list[str]:
+    """The stage-1 folder a variant's training reads (MambaTalk's VQ-VAEs), or none.
+
+    Variants whose first stages have the same settings (MambaTalk and MambaTalk + UWP) share
+    one: the folder of the first such variant in config order."""
+    if "vq" not in experiment.variants[variant]:
+        return []
+    from adm.experiment.stages import vq_settings
+
+    mine = vq_settings(experiment, variant)
+    for name in experiment.variants:
+        if "vq" in experiment.variants[name] and vq_settings(experiment, name) == mine:
+            return [layout.vq_dir(name)]
+    raise AssertionError("unreachable: the variant matches itself")
+
+
+def vq_option(experiment: Experiment, variant: str) -> str:
+    """``--vq-dir <folder> `` for a two-stage variant's ``adm train`` line, else empty."""
+    folders = vq_inputs(experiment, variant)
+    return f"--vq-dir {folders[0]} " if folders else ""
+
+
 def scalars_files(experiment: Experiment) -> list[str]:
     """Training scalars of every variant."""
     return [layout.train_file(v, "scalars.csv") for v in experiment.variants]

@@ -23,6 +23,7 @@ from adm.experiment.config import Experiment
 THREADS = {
     "synthesize": 2,
     "train": 1,
+    "train-vq": 1,
     "sample": 1,
     "fit-metric-model": 1,
     "reference": 1,
@@ -55,6 +56,14 @@ def train_settings(experiment: Experiment, variant: str) -> dict[str, Any]:
     if sections["objective"] is not None:
         settings["objective"] = sections["objective"]
     return settings
+
+
+def vq_settings(experiment: Experiment, variant: str) -> dict[str, Any]:
+    """The ``--config`` of ``adm train-vq`` for a two-stage variant: its ``vq`` section and the
+    tasks whose parts it covers (the variant's)."""
+    sections = experiment.variant(variant)
+    tasks = sections["variant"].get("tasks") or sections["model"].get("tasks")
+    return {**({"tasks": list(tasks)} if tasks else {}), **(sections["vq"] or {})}
 
 
 def sample_settings(experiment: Experiment, variant: str) -> dict[str, Any]:
@@ -134,6 +143,11 @@ def stage_settings(experiment: Experiment) -> dict[str, Any]:
         "audio-features": experiment.audio,
         "text-features": experiment.text,
         "train": {v: train_settings(experiment, v) for v in experiment.variants},
+        "train-vq": {
+            v: vq_settings(experiment, v)
+            for v in experiment.variants
+            if "vq" in experiment.variants[v]
+        },  # fmt: skip
         "sample": {v: sample_settings(experiment, v) for v in experiment.variants},
         "fit-metric-model": {
             kind: sections["metric_models"].get(kind) or {} for kind in ("motion", "face")
@@ -146,7 +160,7 @@ def stage_settings(experiment: Experiment) -> dict[str, Any]:
 
 def params(experiment: Experiment, stage: str, key: str | None = None) -> str:
     """The canonical JSON that the rule of ``stage`` passes to ``--config`` (``key``: the
-    variant of ``train`` and ``sample``, the kind of ``fit-metric-model``)."""
+    variant of ``train``, ``train-vq`` and ``sample``, the kind of ``fit-metric-model``)."""
     from adm.errors import ConfigError
 
     settings = _settings(experiment)[stage]

@@ -8,6 +8,8 @@ its network and may override any section it trains and samples with:
   else it replaces it (another network's sizes do not apply);
 - ``diffusion``, ``train``, ``sample``: merged over the base sections;
 - ``objective``: the method's loss terms (absent: ADM's per-task Huber);
+- ``vq``: the settings of a two-stage network's first stage (MambaTalk's part VQ-VAEs,
+  ``adm train-vq``), trained by its own rule before the network;
 - ``method``: the row label in the tables (absent: the variant's own name);
 - ``notes``: what was adapted for this data, printed under the tables.
 
@@ -24,7 +26,7 @@ from adm.errors import ConfigError
 #: Keys of a variant that the trainer reads as its ``variant`` section.
 VARIANT_KEYS = ("tasks", "weighting")
 #: Sections a variant (or the preset's entry for it) may override.
-SECTION_KEYS = ("model", "diffusion", "train", "sample", "objective")
+SECTION_KEYS = ("model", "diffusion", "train", "sample", "objective", "vq")
 #: Keys that describe the method in the tables.
 LABEL_KEYS = ("method", "notes")
 KNOWN = VARIANT_KEYS + SECTION_KEYS + LABEL_KEYS
@@ -63,8 +65,9 @@ def variant_sections(
         preset: the scale preset's entry for this variant (``scales.<scale>.variants.<name>``).
 
     Returns:
-        ``{"model", "diffusion", "train", "sample", "objective", "variant"}``; ``objective`` is
-        None when the method uses ADM's default.
+        ``{"model", "diffusion", "train", "sample", "objective", "vq", "variant"}``;
+        ``objective`` is None when the method uses ADM's default, ``vq`` when it has no first
+        stage.
     """
     preset = preset or {}
     check_variant(name, variant)
@@ -82,6 +85,8 @@ def variant_sections(
         out[key] = _merge(merged, variant.get(key) or {})
     objective = _merge(preset.get("objective") or {}, variant.get("objective") or {})
     out["objective"] = objective or None
+    vq = _merge(preset.get("vq") or {}, variant.get("vq") or {})
+    out["vq"] = vq if "vq" in variant else None
     out["variant"] = {"name": name, **{k: variant[k] for k in VARIANT_KEYS if k in variant}}
     return out
 

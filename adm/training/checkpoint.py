@@ -280,8 +280,9 @@ def save_checkpoint(
         "rng": rng,
     }
     weighting = trainer.weighting.state_dict()
-    raw = weights_tensors(trainer.denoiser.state_dict(), weighting, norm)
-    ema = weights_tensors(trainer.ema.state_dict(), weighting, norm)
+    frozen = frozen_tensors(trainer.denoiser)
+    raw = {**weights_tensors(trainer.denoiser.state_dict(), weighting, norm), **frozen}
+    ema = {**weights_tensors(trainer.ema.state_dict(), weighting, norm), **frozen}
     writers = {
         "model.safetensors": lambda p: write_weights(p, raw, metadata),
         "ema.safetensors": lambda p: write_weights(p, ema, metadata),
@@ -293,6 +294,15 @@ def save_checkpoint(
     prune_checkpoints(root, keep)
     log.info("checkpoint %s", folder)
     return folder
+
+
+def frozen_tensors(network: nn.Module) -> dict[str, torch.Tensor]:
+    """``frozen.<name>`` tensors of a network's frozen parts (MambaTalk's stage-1 VQ-VAEs),
+    stored in its weights files so that one file rebuilds the whole model; empty otherwise."""
+    state = getattr(network, "frozen_state", None)
+    if state is None:
+        return {}
+    return {f"frozen.{k}": v.detach().to("cpu", copy=True).contiguous() for k, v in state().items()}
 
 
 def _strip(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
@@ -483,6 +493,11 @@ def load_checkpoint(
         model.load_state_dict(state)
     except RuntimeError as err:
         raise BadInputError(file, f"weights do not fit the stored model config ({err})") from None
+    if "frozen_config" in metadata:
+        try:
+            model.load_frozen(json.loads(metadata["frozen_config"]), _strip(tensors, "frozen."))
+        except (ValueError, AttributeError) as err:  # ConfigError and bad JSON included
+            raise BadInputError(file, f"frozen parts: {err}") from None
     norm = {}
     for stream in NORM_STREAMS:
         keys = (f"norm.{stream}.mean", f"norm.{stream}.std")

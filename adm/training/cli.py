@@ -49,6 +49,11 @@ def train_parser() -> argparse.ArgumentParser:
         default="{}",
         help="JSON object with sections model, diffusion, train, variant (unknown keys fail)",
     )
+    p.add_argument(
+        "--vq-dir",
+        type=Path,
+        help="stage-1 part VQ-VAEs of a two-stage network (MambaTalk; `adm train-vq`)",
+    )
     add_threads_argument(p)
     return p
 
@@ -67,7 +72,9 @@ def train(args: argparse.Namespace) -> int:
     if not ctx.is_main:
         logging.getLogger("adm").setLevel(logging.WARNING)
     try:
-        paths = DataPaths(args.clips_dir, args.audio_dir, args.text_dir, args.split_dir, args.norm)
+        paths = DataPaths(
+            args.clips_dir, args.audio_dir, args.text_dir, args.split_dir, args.norm, args.vq_dir
+        )
         outdir = loop.train(paths, args.speakers, args.outdir, run, ctx)
     finally:
         shutdown(ctx)
@@ -101,3 +108,26 @@ def check_model_first(run, args: argparse.Namespace) -> None:
     audio, text = (column_width(f, kind) for kind, f in files.items())
     model = resolve_model_config(run, len(args.speakers), audio, text)
     from_dict(denoiser_class(run.model_name).config_class, model, "model")
+
+
+def train_vq_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description="Stage 1 of MambaTalk: one VQ-VAE per body part on the train split."
+    )
+    p.add_argument("--clips-dir", type=Path, required=True, help="prepared clips (*.parquet)")
+    p.add_argument("--split", type=Path, required=True, help="the train split list")
+    p.add_argument("--norm", type=Path, required=True, help="motion norm_stats.json")
+    p.add_argument("--outdir", type=Path, required=True, help="folder of <part>.safetensors")
+    p.add_argument("--config", default="{}", help="VQ settings as a JSON object")
+    add_threads_argument(p)
+    return p
+
+
+def train_vq(args: argparse.Namespace) -> int:
+    from adm.config import from_dict
+    from adm.training.vq_stage import VQStageConfig, train_vqs
+
+    config = from_dict(VQStageConfig, parse_json_arg(args.config), "config")
+    set_threads(args.threads)
+    train_vqs(args.clips_dir, args.split, args.norm, config, args.outdir)
+    return 0

@@ -38,6 +38,7 @@ class DataPaths:
     text_dir: Path
     split_dir: Path
     norm: Path
+    vq_dir: Path | None = None  # stage-1 VQ-VAEs of a two-stage network (MambaTalk)
 
 
 @dataclass

@@ -98,10 +98,24 @@ def _val_batches(dataset: WindowDataset, batch: int) -> Iterator[Batch]:
         yield dataset.batch(torch.arange(start, min(start + batch, len(dataset))))
 
 
-def _build(run: RunConfig, corpus: Corpus, speakers: Sequence[int], ctx: DistContext) -> Trainer:
+def _build(
+    run: RunConfig,
+    corpus: Corpus,
+    speakers: Sequence[int],
+    ctx: DistContext,
+    frozen_dir: Path | None = None,
+) -> Trainer:
     model_config = resolve_model_config(run, len(speakers), corpus.audio_dim, corpus.text_dim)
     torch.manual_seed(run.train.seed)  # identical initial weights on every rank
     denoiser = build_denoiser(run.model_name, model_config)
+    load_frozen = getattr(denoiser, "load_frozen_parts", None)
+    if load_frozen is not None:  # a two-stage network (MambaTalk): its stage-1 VQ-VAEs
+        if frozen_dir is None:
+            raise ConfigError(
+                f"model.name: {run.model_name!r} needs its stage-1 networks: pass --vq-dir "
+                "(written by `adm train-vq`)"
+            )
+        load_frozen(frozen_dir)
     weighting = build_weighting(
         run.variant.weighting.name, denoiser.config.tasks, **run.variant.weighting.kwargs()
     )
@@ -181,7 +195,7 @@ class TrainingRun:
             cfg.condition_dtype,
             face_input=bool(getattr(denoiser_class(run.model_name), "face_input", False)),
         )
-        self.trainer = _build(run, corpus, self.speakers, ctx)
+        self.trainer = _build(run, corpus, self.speakers, ctx, paths.vq_dir)
         self._place_data(corpus)
         self.per_rank = cfg.batch // ctx.world_size
         self.sampler = self._batch_sampler(paths.split_dir / "train.txt")
@@ -227,6 +241,7 @@ class TrainingRun:
             "diffusion": to_dict(run.diffusion),
             "variant": {**to_dict(run.variant), "tasks": list(self.trainer.tasks)},
             "objective": run.objective,
+            **self._frozen_metadata(),
             "speakers": self.speakers,
             "audio_layout": corpus.audio_layout,
             "config_hash": config_hash({"config": run.raw, "speakers": self.speakers}),
@@ -234,6 +249,11 @@ class TrainingRun:
             # The weights depend on it in their last bits (float32 sums split over threads).
             "threads": current_threads(),
         }
+
+    def _frozen_metadata(self) -> dict:
+        """``frozen_config`` of a network with frozen parts (stored with its weights)."""
+        config = getattr(self.trainer.denoiser, "frozen_config", None)
+        return {} if config is None else {"frozen_config": config()}
 
     # ------------------------------------------------------------------ the run
     def run(self) -> Path:

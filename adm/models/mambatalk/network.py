@@ -32,10 +32,13 @@ objective's targets are needed. ``.to()``/``.cuda()`` move the attached VQ-VAEs 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
+from adm.config import from_dict
 from adm.errors import ConfigError
 from adm.models.mambatalk.blocks import (
     MLP,
@@ -46,7 +49,7 @@ from adm.models.mambatalk.blocks import (
 )
 from adm.models.mambatalk.config import MambaTalkConfig
 from adm.models.mambatalk.parts import part_channels
-from adm.models.mambatalk.vq import PartVQ, conv_encoder, freeze
+from adm.models.mambatalk.vq import PartVQ, VQConfig, conv_encoder, freeze, load_part_vqs
 from adm.models.registry import register_denoiser
 
 
@@ -178,6 +181,46 @@ class MambaTalk(nn.Module):
                     )
         device = self.query.device
         self._vqs = {p: freeze(vqs[p]).to(device) for p in self.parts}
+
+    # The frozen stage-1 networks travel with the trained weights: the trainer stores them in
+    # every weights file (``frozen.<part>.<name>`` tensors, their configs in the metadata), so
+    # that sampling rebuilds the whole model from one file, like any other network.
+    def load_frozen_parts(self, folder: str | Path) -> None:
+        """Attach the part VQ-VAEs written by ``adm train-vq`` into ``folder``."""
+        self.attach_vqs(load_part_vqs(folder, self.parts))
+
+    def frozen_config(self) -> dict[str, dict]:
+        """``{part: VQConfig as a dict}`` of the attached VQ-VAEs."""
+        return {p: asdict(self._vq(p).config) for p in self.parts}
+
+    def frozen_state(self) -> dict[str, Tensor]:
+        """``{"<part>.<name>": tensor}``: the attached VQ-VAEs' weights."""
+        return {
+            f"{p}.{name}": value
+            for p in self.parts
+            for name, value in self._vq(p).state_dict().items()
+        }
+
+    def load_frozen(self, config: Mapping[str, dict], tensors: Mapping[str, Tensor]) -> None:
+        """Rebuild and attach the VQ-VAEs from :meth:`frozen_config` and :meth:`frozen_state`.
+
+        Raises:
+            ConfigError: a part's config or weights do not fit.
+        """
+        vqs = {}
+        for part in self.parts:
+            if part not in config:
+                raise ConfigError(f"frozen_config: no VQ-VAE for part {part!r}")
+            vq = PartVQ(from_dict(VQConfig, config[part], where=f"frozen_config.{part}"))
+            prefix = f"{part}."
+            state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+            try:
+                vq.load_state_dict(state)
+            except RuntimeError as err:
+                first = str(err).strip().splitlines()[0]
+                raise ConfigError(f"frozen.{part}: weights do not fit ({first})") from None
+            vqs[part] = vq.to(self.query.device)
+        self.attach_vqs(vqs)
 
     def _apply(self, fn, recurse=True):  # noqa: ANN001  (moves the attached VQ-VAEs too)
         super()._apply(fn, recurse)
