@@ -120,8 +120,8 @@ def get_variants():
     return list(EXPERIMENT.variants)
 
 
-def get_metrics_files(*variants):
-    return files.metrics_files(EXPERIMENT, list(variants))
+def get_table_metrics(table):
+    return files.table_metrics_files(EXPERIMENT, table)
 
 
 def get_scalars_files():

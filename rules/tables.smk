@@ -4,7 +4,7 @@
 
 rule table1:
     input:
-        metrics=get_metrics_files("full"),
+        metrics=get_table_metrics(1),
         baseline=layout.BASELINE_METRICS,
     output:
         csv=report(layout.table(1, "csv"), category="Tables"),
@@ -24,7 +24,7 @@ rule table1:
 
 rule table2:
     input:
-        metrics=get_metrics_files("full"),
+        metrics=get_table_metrics(2),
         baseline=layout.BASELINE_METRICS,
     output:
         csv=report(layout.table(2, "csv"), category="Tables"),
@@ -44,7 +44,7 @@ rule table2:
 
 rule table3:
     input:
-        metrics=get_metrics_files(),
+        metrics=get_table_metrics(3),
         baseline=layout.BASELINE_METRICS,
     output:
         csv=report(layout.table(3, "csv"), category="Tables"),

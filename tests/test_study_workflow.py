@@ -33,22 +33,22 @@ def test_dry_run_of_the_study_target():
     assert code == 0, out
     assert re.search(r"^\s*study\s+1\b", out, re.M), out
     # Samples of the four variants the three methods use, all from the first sampling seed.
-    for variant in ("full", "no_uwp", "a2g", "a2e"):
+    for variant in ("full", "diffsheg", "camn", "said"):
         assert f"--outdir results/samples/{variant}/seed0" in out
     command = next(line for line in out.splitlines() if "adm study materials" in line)
     assert "--outdir results/study/materials" in command
     # The methods keep the config's order (the analysis's column order).
-    assert re.search(r'"methods":\{"full":.*"no_uwp":.*"a2g_a2e":', command), command
+    assert re.search(r'"methods":\{"full":.*"diffsheg":.*"camn":', command), command
 
 
 def test_a_study_method_with_an_unknown_variant_is_an_error_naming_it(tmp_path):
     cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-    cfg["study"]["methods"]["camn"] = {"gesture": "camn", "face": "camn"}
+    cfg["study"]["methods"]["nope"] = {"gesture": "nope", "face": "nope"}
     override = tmp_path / "study.yaml"
     override.write_text(yaml.safe_dump(cfg, sort_keys=False))
     code, out = _snakemake("-n", "study", "--configfile", str(override))
     assert code != 0
-    assert "study.methods.camn.gesture: 'camn' is not a variant" in out, out
+    assert "study.methods.nope.gesture: 'nope' is not a variant" in out, out
 
 
 def test_the_readme_study_command_is_accepted():

@@ -152,6 +152,5 @@ def _table_line(experiment: Experiment, table: int) -> str:
         return _line(
             "adm tables --table 4 --scalars", files.scalars_files(experiment), context, out
         )
-    variants = ["full"] if table in (1, 2) else None
-    metrics = [*files.metrics_files(experiment, variants), layout.BASELINE_METRICS]
+    metrics = [*files.table_metrics_files(experiment, table), layout.BASELINE_METRICS]
     return _line(f"adm tables --table {table} --metrics", metrics, context, out)

@@ -77,6 +77,20 @@ def metrics_files(experiment: Experiment, variants: list[str] | None = None) -> 
     return [layout.metrics(v, s) for v in names for s in experiment.sample_seeds()]
 
 
+def table_metrics_files(experiment: Experiment, table: int) -> list[str]:
+    """The metrics files a table reads: Table 1 and 2 ADM's ``full`` and the variants running
+    one of that table's peers (``method``), Table 3 every variant."""
+    from adm.tables import paper
+
+    if table == 3:
+        return metrics_files(experiment)
+    rows = paper.TABLE1 if table == 1 else paper.TABLE2
+    names = ["full"] + [
+        name for name, v in experiment.variants.items() if v.get("method") in rows
+    ]
+    return metrics_files(experiment, [n for n in names if n in experiment.variants])
+
+
 def vq_inputs(experiment: Experiment, variant: str) -> list[str]:
     """The stage-1 folder a variant's training reads (MambaTalk's VQ-VAEs), or none.
 
