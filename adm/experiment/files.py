@@ -85,9 +85,7 @@ def table_metrics_files(experiment: Experiment, table: int) -> list[str]:
     if table == 3:
         return metrics_files(experiment)
     rows = paper.TABLE1 if table == 1 else paper.TABLE2
-    names = ["full"] + [
-        name for name, v in experiment.variants.items() if v.get("method") in rows
-    ]
+    names = ["full"] + [name for name, v in experiment.variants.items() if v.get("method") in rows]
     return metrics_files(experiment, [n for n in names if n in experiment.variants])
 
 
