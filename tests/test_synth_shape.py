@@ -75,4 +75,3 @@ def test_beat_shape_writes_takes_of_their_own_length(tmp_path):
         assert info.num_frames / info.sample_rate == pytest.approx(spec.seconds, abs=1e-3)
         (emotion,) = read_emotion(base.with_suffix(".csv"))
         assert emotion.end == pytest.approx(spec.seconds) and emotion.label == 0
-

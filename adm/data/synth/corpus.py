@@ -75,9 +75,7 @@ def render_take(cfg: SynthConfig, spec: TakeSpec) -> RenderedTake:
     face = face_weights(
         speech.phones, speech.words, spec.seconds, style.face, blink_rng, cfg.face_fps
     )
-    strokes = plan_strokes(
-        speech.words, spec.seconds, style.vocabulary, style.gesture, gesture_rng
-    )
+    strokes = plan_strokes(speech.words, spec.seconds, style.vocabulary, style.gesture, gesture_rng)
     motion = body_motion(
         beat_header(cfg.body_fps), strokes, spec.seconds, cfg.body_fps, style.body,
         gesture_rng,
