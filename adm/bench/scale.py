@@ -446,7 +446,9 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value / GIB:.2f} GiB"
     if unit == "s":
         return f"{value:.1f} s" if value < 600 else f"{value / 60:.1f} min"
-    return f"{value:g}"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.3g}"
 
 
 def _row(what: str, a: float | None, b: float | None, unit: str, how: str) -> str:
