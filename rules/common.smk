@@ -24,6 +24,10 @@ def get_output_folder(wildcards, output):
     return Path(output[0]).parent
 
 
+def get_corpus_folder(wildcards, input):
+    return Path(input.corpus).parent
+
+
 def get_split_folder(wildcards, input):
     return Path(input.train).parent
 
@@ -72,12 +76,12 @@ def get_corpus_root():
     return layout.corpus_root(EXPERIMENT.data.source)
 
 
+def get_corpus_manifest():
+    return layout.corpus_manifest(EXPERIMENT.data.source)
+
+
 def get_corpus_files(source):
     return files.corpus_files(EXPERIMENT, source)
-
-
-def get_clip_sources(wildcards):
-    return files.clip_sources(EXPERIMENT, wildcards.clip)
 
 
 def get_clip_wav(wildcards):

@@ -1,5 +1,9 @@
 # The data stage: the raw corpus (bundled or downloaded), one prepared Parquet per clip,
-# the CaMN split and the train-split normalisation statistics.
+# the CaMN split and the train-split normalisation statistics. The corpus rules name every raw
+# file (a missing one reruns them), but the jobs that read raw files depend on the corpus's
+# manifest, written last, and get the paths as params: Snakemake looks for the producer of an
+# input by matching it against each output of a rule in turn, so per-file inputs would cost
+# clips x files matches (quadratic; seconds of the graph at BEAT's 520 clips).
 
 
 rule synthesize_corpus:
@@ -38,7 +42,7 @@ rule download_beat:
 
 rule prepare_clip:
     input:
-        unpack(get_clip_sources),
+        corpus=get_corpus_manifest(),
     output:
         layout.clip("{clip}"),
     log:
@@ -46,7 +50,7 @@ rule prepare_clip:
     conda:
         "../envs/adm.yaml"
     params:
-        root=get_corpus_root(),
+        root=get_corpus_folder,
         cfg=get_params("prepare"),
     shell:
         "adm prepare --clip {wildcards.clip} --root {params.root} --out {output} "

@@ -8,7 +8,7 @@
 
 rule fasttext_train:
     input:
-        textgrids=get_textgrids("train"),
+        corpus=get_corpus_manifest(),
         split=layout.split_list("train"),
     output:
         layout.FASTTEXT_MODEL,
@@ -17,16 +17,17 @@ rule fasttext_train:
     conda:
         "../envs/adm.yaml"
     params:
+        textgrids=get_textgrids("train"),
         cfg=get_params("fasttext-train"),
     shell:
-        "adm fasttext-train --textgrids {input.textgrids} --split {input.split} --out {output} "
+        "adm fasttext-train --textgrids {params.textgrids} --split {input.split} --out {output} "
         "--config {params.cfg:q} > {log} 2>&1"
 
 
 rule filter_vectors:
     input:
         vec=get_text_vectors_source(),
-        textgrids=get_textgrids(),
+        corpus=get_corpus_manifest(),
     output:
         layout.FILTERED_VECTORS,
     log:
@@ -34,16 +35,17 @@ rule filter_vectors:
     conda:
         "../envs/adm.yaml"
     params:
+        textgrids=get_textgrids(),
         cfg=get_params("filter-vectors"),
     shell:
-        "adm filter-vectors --vec {input.vec} --textgrids {input.textgrids} --out {output} "
+        "adm filter-vectors --vec {input.vec} --textgrids {params.textgrids} --out {output} "
         "--config {params.cfg:q} > {log} 2>&1"
 
 
 rule audio_features:
     input:
         clip=layout.clip("{clip}"),
-        wav=get_clip_wav,
+        corpus=get_corpus_manifest(),
     output:
         layout.feature("audio", "{clip}"),
     log:
@@ -53,16 +55,17 @@ rule audio_features:
     resources:
         gpu=get_feature_gpus(),
     params:
+        wav=get_clip_wav,
         cfg=get_params("audio-features"),
     shell:
-        "adm audio-features --clip {input.clip} --wav {input.wav} --out {output} "
+        "adm audio-features --clip {input.clip} --wav {params.wav} --out {output} "
         "--config {params.cfg:q} > {log} 2>&1"
 
 
 rule text_features:
     input:
         clip=layout.clip("{clip}"),
-        textgrid=get_clip_textgrid,
+        corpus=get_corpus_manifest(),
         vectors=get_text_vectors(),
     output:
         layout.feature("text", "{clip}"),
@@ -71,9 +74,10 @@ rule text_features:
     conda:
         "../envs/adm.yaml"
     params:
+        textgrid=get_clip_textgrid,
         cfg=get_params("text-features"),
     shell:
-        "adm text-features --clip {input.clip} --textgrid {input.textgrid} "
+        "adm text-features --clip {input.clip} --textgrid {params.textgrid} "
         "--vectors {input.vectors} --out {output} --config {params.cfg:q} > {log} 2>&1"
 
 

@@ -116,3 +116,32 @@ def test_ci_runs_the_readme_test_command_exactly():
 def test_torch_is_pinned_exactly():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"torch==2.13.0"' in pyproject
+
+
+def test_jobs_read_the_raw_corpus_through_its_manifest(tmp_path):
+    """Snakemake finds the producer of an input by matching it against each output of a rule in
+    turn, and the corpus rule names every raw file: per-file inputs would cost clips x files
+    matches (quadratic in the corpus). Every reader of raw files depends on the manifest alone,
+    so the graph grows linearly; the corpus rule still names every file it writes."""
+    override = tmp_path / "rehearsal.yaml"
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    cfg["data"]["speakers"] = [2]
+    cfg["data"]["synth"]["shape"] = "beat"  # BEAT's 130 takes of speaker 2
+    override.write_text(yaml.safe_dump(cfg))
+    result = snakemake("-n", "--forceall", "--configfile", str(override))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    jobs = re.findall(r"^rule (\w+):\n((?:    .*\n)+)", result.stdout, re.M)
+    fields = [(rule, dict(re.findall(r"^    (\w+): (.*)$", body, re.M))) for rule, body in jobs]
+    corpus = "results/data/corpus/synth/"
+    readers = {}
+    for rule, job in fields:
+        inputs = [f for f in job.get("input", "").split(", ") if f]
+        raw = [f for f in inputs if f.startswith(corpus)]
+        if raw:
+            assert raw == [corpus + "manifest.tsv"], (rule, raw)
+            readers[rule] = readers.get(rule, 0) + 1
+    assert readers["prepare_clip"] == readers["audio_features"] == 130, readers
+    assert readers["text_features"] == 130 and readers["fasttext_train"] == 1, readers
+    (synth,) = [job for rule, job in fields if rule == "synthesize_corpus"]
+    assert len(synth["output"].split(", ")) == 130 * 4 + 1  # bvh, json, wav, TextGrid + manifest

@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m adm.bench metrics", description=__doc__)
     parser.add_argument("--clips", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--long-clips", type=int, default=0,
+        help="the last this many of --clips are --long-seconds long (BEAT's test set: 4 of 64)",
+    )  # fmt: skip
+    parser.add_argument("--long-seconds", type=float, default=600.0)
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--fgd-length", type=int, default=68)
     parser.add_argument("--face-length", type=int, default=60)
@@ -118,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the comparison of WInD's fits with scikit-learn's GaussianMixture",
     )
     args = parser.parse_args(argv)
+    if not 0 <= args.long_clips <= args.clips:
+        parser.error("--long-clips must be between 0 and --clips")
     threads = torch.get_num_threads()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -167,7 +174,10 @@ def _run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
     start = time.perf_counter()
-    raw = [make_clip(rng, args.seconds, args.fps) for _ in range(args.clips)]
+    lengths = [args.seconds] * (args.clips - args.long_clips) + [
+        args.long_seconds
+    ] * args.long_clips
+    raw = [make_clip(rng, seconds, args.fps) for seconds in lengths]
     clips = _test_clips(raw, args.fps)
     made = time.perf_counter() - start
     stats = np.concatenate([c["gesture_gt"] for c in raw])
@@ -208,7 +218,9 @@ def _run(args: argparse.Namespace) -> int:
 
     timing = {**gesture.timing, **face.timing}
     print(
-        f"{args.clips} clips x {args.seconds:g} s at {args.fps} fps; FGD windows "
+        f"{args.clips - args.long_clips} clips x {args.seconds:g} s"
+        f"{f' + {args.long_clips} x {args.long_seconds:g} s' if args.long_clips else ''} at "
+        f"{args.fps} fps; FGD windows "
         f"L={args.fgd_length} stride 10: {counts['fgd_windows']} per side; face windows "
         f"L={args.face_length} stride 1: {counts['face_windows']} per side; WInD "
         f"{args.wind_repeats} mixture seeds; torch threads {torch.get_num_threads()}; random "

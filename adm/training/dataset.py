@@ -14,7 +14,7 @@ with one indexing op, so it is as cheap on a GPU (where the trainer keeps the da
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -275,7 +275,7 @@ def window_starts(
 
 
 def build_window_dataset(
-    clips: Sequence[ClipArrays],
+    clips: Iterable[ClipArrays],
     tasks: Sequence[str],
     norm: NormStats,
     conditions: ConditionStats,
@@ -286,6 +286,7 @@ def build_window_dataset(
     condition_dtype: str = "float32",
     cover_tail: bool = False,
     face_input: bool = False,
+    num_frames: int | None = None,
 ) -> WindowDataset:
     """Normalise ``clips`` and lay them out as a :class:`WindowDataset` (on the CPU).
 
@@ -295,31 +296,42 @@ def build_window_dataset(
     per-frame ``semantic`` scores and ``emotion`` labels, and with ``face_input`` the normalised
     ground-truth face (an input of CaMN).
 
+    With ``num_frames`` (the clips' total frame count, known beforehand) ``clips`` is iterated
+    once and may load each clip on demand: the flat tensors are allocated at the first clip and
+    filled clip by clip, so memory holds the dataset plus one clip, never every clip's raw
+    arrays beside it (a BEAT-sized corpus is 1.3 million train frames of 1,434 condition dims).
+    Without it ``clips`` is read into a list first.
+
     Raises:
-        BadInputError: a clip's speaker is not in ``speakers``, or a stream's width differs from
-            its statistics or from the other clips (the message names the file).
+        BadInputError: a clip's speaker is not in ``speakers``, a stream's width differs from
+            its statistics or from the other clips, or the clips hold more or fewer frames than
+            ``num_frames`` (the message names the file).
     """
-    if not clips:
-        raise ValueError("no clips to build windows from")
-    total = sum(c.num_frames for c in clips)
-    dims = {"x": 0, "audio": clips[0].audio.shape[1], "text": clips[0].text.shape[1]}
+    if num_frames is None:
+        clips = list(clips)
+        num_frames = sum(c.num_frames for c in clips)
+    dtype = DTYPES[condition_dtype]
+    dims = {"x": 0}
     for task in tasks:
         if task not in norm.mean:
             raise ValueError(f"normalisation statistics have no stream {task!r}")
         dims["x"] += int(norm.mean[task].shape[0])
-    dtype = DTYPES[condition_dtype]
-    x = torch.zeros(total + 1, dims["x"], dtype=torch.float32)
-    audio = torch.zeros(total + 1, dims["audio"], dtype=dtype)
-    text = torch.zeros(total + 1, dims["text"], dtype=dtype)
-    streams = {
-        "semantic": torch.zeros(total + 1, dtype=torch.float32),
-        "emotion": torch.zeros(total + 1, dtype=torch.long),
-    }
-    if face_input:
-        streams["face_input"] = torch.zeros(total + 1, norm.mean["face"].shape[0])
+    first: dict[str, Path] = {}  # the first clip's files, named when a later one disagrees
     base, valid, speaker = [], [], []
     offset = 0
     for clip in clips:
+        if not first:
+            first = dict(clip.paths)
+            dims |= {"audio": clip.audio.shape[1], "text": clip.text.shape[1]}
+            x = torch.zeros(num_frames + 1, dims["x"], dtype=torch.float32)
+            audio = torch.zeros(num_frames + 1, dims["audio"], dtype=dtype)
+            text = torch.zeros(num_frames + 1, dims["text"], dtype=dtype)
+            streams = {
+                "semantic": torch.zeros(num_frames + 1, dtype=torch.float32),
+                "emotion": torch.zeros(num_frames + 1, dtype=torch.long),
+            }
+            if face_input:
+                streams["face_input"] = torch.zeros(num_frames + 1, norm.mean["face"].shape[0])
         for task in tasks:
             width = norm.mean[task].shape[0]
             if clip.motion(task).shape[1] != width:
@@ -331,8 +343,7 @@ def build_window_dataset(
             if getattr(clip, key).shape[1] != dims[key]:
                 raise BadInputError(
                     clip.paths[key],
-                    f"{getattr(clip, key).shape[1]} dims, but {clips[0].paths[key]} has "
-                    f"{dims[key]}",
+                    f"{getattr(clip, key).shape[1]} dims, but {first[key]} has {dims[key]}",
                 )
         if clip.speaker not in speakers:
             raise BadInputError(
@@ -340,11 +351,17 @@ def build_window_dataset(
                 f"speaker {clip.speaker} is not among --speakers {list(speakers)}",
             )
         frames = clip.num_frames
+        if offset + frames > num_frames:
+            raise BadInputError(
+                clip.paths["clip"],
+                f"the clips hold more than the {num_frames} frames counted before loading "
+                f"(a file changed while the corpus was read?)",
+            )
         rows = slice(offset, offset + frames)
         motion = [norm.normalize(t, clip.motion(t)) for t in tasks]
         x[rows] = torch.from_numpy(np.concatenate(motion, axis=1).astype(np.float32))
-        audio[rows] = torch.from_numpy(conditions.normalize("audio", clip.audio)).to(dtype)
-        text[rows] = torch.from_numpy(conditions.normalize("text", clip.text)).to(dtype)
+        audio[rows] = torch.from_numpy(conditions.normalize("audio", clip.audio))
+        text[rows] = torch.from_numpy(conditions.normalize("text", clip.text))
         streams["semantic"][rows] = torch.from_numpy(clip.semantic.astype(np.float32))
         streams["emotion"][rows] = torch.from_numpy(clip.emotion.astype(np.int64))
         if face_input:
@@ -356,5 +373,13 @@ def build_window_dataset(
             valid.append(n)
             speaker.append(index)
         offset += frames
+    if not first:
+        raise ValueError("no clips to build windows from")
+    if offset != num_frames:
+        raise BadInputError(
+            first["clip"],
+            f"the clips hold {offset} frames, not the {num_frames} counted before loading "
+            f"(a file changed while the corpus was read?)",
+        )
     base_t, valid_t, speaker_t = (torch.tensor(v, dtype=torch.long) for v in (base, valid, speaker))
     return WindowDataset(x, audio, text, base_t, valid_t, speaker_t, window, seed_frames, streams)

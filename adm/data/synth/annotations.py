@@ -12,7 +12,7 @@ the later one. The emotion file labels the whole take by its BEAT take number.
 from __future__ import annotations
 
 from adm.data.annotations import EMOTIONS, EmotionInterval, SemanticInterval
-from adm.data.clips import SPEECH, emotion_of_take
+from adm.data.clips import emotion_of_take
 from adm.data.synth.gestures import Stroke
 
 _CODES = {
@@ -52,7 +52,8 @@ def semantic_intervals(strokes: list[Stroke], decimals: int = 3) -> list[Semanti
     return out
 
 
-def emotion_intervals(take: int, duration: float) -> list[EmotionInterval]:
-    """One emotion interval covering a speech take, labelled as BEAT labels that take."""
-    label = emotion_of_take(SPEECH, take)
+def emotion_intervals(kind: int, take: int, duration: float) -> list[EmotionInterval]:
+    """One emotion interval covering a take of ``kind`` (0 speech, 1 conversation), labelled
+    as BEAT labels that take."""
+    label = emotion_of_take(kind, take)
     return [EmotionInterval(f"{label:02d}_{EMOTIONS[label]}", 0.0, float(duration), label)]

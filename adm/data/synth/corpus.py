@@ -69,17 +69,15 @@ def render_take(cfg: SynthConfig, spec: TakeSpec) -> RenderedTake:
     gseed = cfg.seed if cfg.gesture_seed is None else cfg.gesture_seed
     gesture_rng = np.random.default_rng(spec.seed_sequence(gseed, 2))
     speech = speak_take(
-        style.voice, speech_rng, cfg.clip_seconds, cfg.sample_rate, tuple(cfg.pause_seconds),
+        style.voice, speech_rng, spec.seconds, cfg.sample_rate, tuple(cfg.pause_seconds),
         noise_rms=cfg.noise_rms,
     )  # fmt: skip
     face = face_weights(
-        speech.phones, speech.words, cfg.clip_seconds, style.face, blink_rng, cfg.face_fps
+        speech.phones, speech.words, spec.seconds, style.face, blink_rng, cfg.face_fps
     )
-    strokes = plan_strokes(
-        speech.words, cfg.clip_seconds, style.vocabulary, style.gesture, gesture_rng
-    )
+    strokes = plan_strokes(speech.words, spec.seconds, style.vocabulary, style.gesture, gesture_rng)
     motion = body_motion(
-        beat_header(cfg.body_fps), strokes, cfg.clip_seconds, cfg.body_fps, style.body,
+        beat_header(cfg.body_fps), strokes, spec.seconds, cfg.body_fps, style.body,
         gesture_rng,
     )  # fmt: skip
     return RenderedTake(spec, speech, face, motion, strokes)
@@ -104,11 +102,11 @@ def write_take(cfg: SynthConfig, spec: TakeSpec, root: Path) -> dict[str, float]
     folder = Path(root) / str(spec.speaker)
     base = folder / spec.stem
     write_wav(base.with_suffix(".wav"), take.speech.audio, cfg.sample_rate, "float32")
-    write_textgrid(base.with_suffix(".TextGrid"), _tiers(take.speech), xmax=cfg.clip_seconds)
+    write_textgrid(base.with_suffix(".TextGrid"), _tiers(take.speech), xmax=spec.seconds)
     write_face_json(base.with_suffix(".json"), take.face, fps=cfg.face_fps)
     write_bvh(base.with_suffix(".bvh"), beat_header(cfg.body_fps), take.motion, cfg.body_fps)
     write_semantic(base.with_suffix(".txt"), semantic_intervals(take.strokes))
-    write_emotion(base.with_suffix(".csv"), emotion_intervals(spec.take, cfg.clip_seconds))
+    write_emotion(base.with_suffix(".csv"), emotion_intervals(spec.kind, spec.take, spec.seconds))
     return {
         "words": len(take.speech.words),
         "strokes": len(take.strokes),
@@ -124,7 +122,7 @@ def _write_task(args: tuple[SynthConfig, TakeSpec, str]) -> tuple[str, dict[str,
 def manifest_text(cfg: SynthConfig) -> str:
     """The manifest: a header and one ``stem speaker split seconds`` row per take (TSV)."""
     rows = ["stem\tspeaker\tsplit\tseconds"]
-    rows += [f"{t.stem}\t{t.speaker}\t{t.split}\t{cfg.clip_seconds:g}" for t in takes(cfg)]
+    rows += [f"{t.stem}\t{t.speaker}\t{t.split}\t{t.seconds:g}" for t in takes(cfg)]
     return "\n".join(rows) + "\n"
 
 
@@ -150,8 +148,8 @@ def generate_corpus(cfg: SynthConfig, root: str | Path, workers: int = 2) -> Pat
             _log_results(pool.map(_write_task, jobs), len(jobs))
     write_text_atomic(manifest, manifest_text(cfg))
     logger.info(
-        "wrote %d takes of %gs for speakers %s in %.1fs",
-        len(specs), cfg.clip_seconds, list(cfg.speakers), time.perf_counter() - t0,
+        "wrote %d takes (%gs in all) for speakers %s in %.1fs",
+        len(specs), sum(s.seconds for s in specs), list(cfg.speakers), time.perf_counter() - t0,
     )  # fmt: skip
     return manifest
 
