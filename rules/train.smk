@@ -20,7 +20,7 @@ rule train:
         "../envs/adm.yaml"
     threads: THREADS["train"]
     resources:
-        gpu=get_job_gpus(),
+        gpu=get_train_gpus,
     params:
         clips=layout.CLIPS,
         audio=layout.feature_dir("audio"),
@@ -29,8 +29,9 @@ rule train:
         outdir=get_output_folder,
         speakers=get_speakers(),
         cfg=get_train_params,
+        launch=get_train_launcher,
     shell:
-        "adm train --clips-dir {params.clips} --audio-dir {params.audio} "
+        "{params.launch} --clips-dir {params.clips} --audio-dir {params.audio} "
         "--text-dir {params.text} --split-dir {params.splits} --norm {input.norm} "
         "--speakers {params.speakers} --outdir {params.outdir} --config {params.cfg:q} "
         "--threads {threads} > {log} 2>&1"
