@@ -3,6 +3,8 @@ that is the pipeline's fit, and the benchmark on a tiny finished run."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +137,33 @@ def test_the_benchmark_prints_the_curves_and_draws_them(results, tmp_path, capsy
         assert "| 12 (configured) |" in text
         assert any(line.startswith(f"{kind}: val ") for line in text.splitlines())
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_pipelines_own_model_is_the_curves_configured_point(results, tmp_path, capsys):
+    """With the run's metric model in place, the benchmark prints its record beside the
+    curve's configured point: the same number, since it is the same fit."""
+    from adm.commands import run
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["metric_models"] = FITS
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    model = results / Path(layout.metric_model("face")).relative_to(layout.RESULTS)
+    fit = [
+        "--kind", "face", "--clips-dir", str(results / "data" / "clips"),
+        "--split", str(results / "data" / "split" / "train.txt"),
+        "--norm", str(results / "data" / "norm_stats.json"), "--out", str(model),
+        "--config", json.dumps(FITS["face"]), "--threads", "1",
+    ]  # fmt: skip
+    assert run("fit-metric-model", fit) == 0
+    argv = ["--results", str(results), "--config", str(config_path), "--kinds", "face",
+            "--factor", "2", "--every", "6", "--out", str(tmp_path / "c.png")]  # fmt: skip
+    assert bench.main(argv) == 0
+    line = next(
+        x for x in capsys.readouterr().out.splitlines() if x.startswith("The pipeline's face")
+    )
+    recorded, curve = re.search(r"recon L1 (\S+) .*step 12: (\S+)\.$", line).groups()
+    assert recorded == curve
 
 
 def test_a_missing_run_is_one_clear_line(tmp_path, capsys):

@@ -157,8 +157,10 @@ def _pct(value: float, base: float) -> str:
     return f"{100 * (value / base - 1):+.1f}%"
 
 
-def render(curve: Curve, settled: Settling) -> str:
-    """One model's table (every point) and its verdict."""
+def render(curve: Curve, settled: Settling, recorded: dict | None = None) -> str:
+    """One model's table (every point) and its verdict; ``recorded``: the training record of
+    the pipeline's own model of this kind (its ``recon_l1`` is the curve's configured train
+    point when the settings and thread count are the same)."""
     lines = [
         f"{curve.kind} ({LABELS[curve.kind]}): {curve.windows['train']} train windows, "
         f"{curve.windows['val']} val windows; configured {curve.configured} steps, "
@@ -183,6 +185,12 @@ def render(curve: Curve, settled: Settling) -> str:
         f"{curve.train[here]:.4g}; at {curve.horizon} steps train {curve.train[-1]:.4g} "
         f"({_pct(curve.train[-1], curve.train[here])} of the configured fit's).",
     ]
+    if recorded is not None:
+        lines.append(
+            f"The pipeline's {curve.kind} model records train recon L1 "
+            f"{recorded['recon_l1']:.6g} ({recorded['steps']} steps, {recorded['threads']} "
+            f"thread(s)); this curve at step {curve.configured}: {curve.train[here]:.6g}."
+        )
     if settled.step is None:
         verdict = f"val curve not within {tol} of its plateau by step {settled.plateau_from}"
         verdict += f": not settled within {curve.horizon} steps; train longer to tell"
@@ -264,6 +272,13 @@ def _under(results: Path, path: str) -> Path:
     return results / Path(path).relative_to(layout.RESULTS)
 
 
+def _record(path: Path) -> dict | None:
+    """The training record of the pipeline's metric model at ``path`` (None when absent)."""
+    from adm.metrics.checkpoint import read_metadata
+
+    return read_metadata(path)["extra"] if path.is_file() else None
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -311,7 +326,8 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
         curves.append(curve)
         settled.append(settling(curve.steps, curve.val, args.tolerance, args.plateau))
-        print(render(curve, settled[-1]), end="\n\n", flush=True)
+        recorded = _record(_under(results, layout.metric_model(kind)))
+        print(render(curve, settled[-1], recorded), end="\n\n", flush=True)
     print(f"device {device}; CPU threads {args.threads}; settings from {args.config}")
     plot(curves, settled, Path(args.out))
     print(f"figure: {args.out}")
