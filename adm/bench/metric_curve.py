@@ -228,9 +228,7 @@ def plot(curves: list[Curve], settled: list[Settling], out: Path) -> None:
         ax.axvline(curve.configured, color="black", ls=":", label=f"configured {curve.configured}")
         if s.step is not None:
             ax.axvline(s.step, color="tab:red", ls="-.", lw=1, label=f"settled {s.step}")
-        ax.set_yscale("log")
         ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%.3g"))
-        ax.yaxis.set_minor_formatter(ticker.FormatStrFormatter("%.3g"))
         ax.set_title(LABELS[curve.kind])
         ax.set_xlabel("optimiser step")
         ax.set_ylabel("reconstruction L1")
