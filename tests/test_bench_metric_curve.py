@@ -164,6 +164,11 @@ def test_the_pipelines_own_model_is_the_curves_configured_point(results, tmp_pat
     )
     recorded, curve = re.search(r"recon L1 (\S+) .*step 12: (\S+)\.$", line).groups()
     assert recorded == curve
+    # A curve of other settings is not compared with it.
+    config["metric_models"] = {**FITS, "face": {**FITS["face"], "lr": 1e-3}}
+    config_path.write_text(yaml.safe_dump(config))
+    assert bench.main(argv) == 0
+    assert "The pipeline's face" not in capsys.readouterr().out
 
 
 def test_a_missing_run_is_one_clear_line(tmp_path, capsys):

@@ -325,6 +325,11 @@ def run(args: argparse.Namespace) -> int:
         curves.append(curve)
         settled.append(settling(curve.steps, curve.val, args.tolerance, args.plateau))
         recorded = _record(_under(results, layout.metric_model(kind)))
+        if recorded is not None and (recorded["settings"], recorded["threads"]) != (
+            settings,
+            args.threads,
+        ):
+            recorded = None  # fitted otherwise: its number is no point of this curve
         print(render(curve, settled[-1], recorded), end="\n\n", flush=True)
     print(f"device {device}; CPU threads {args.threads}; settings from {args.config}")
     plot(curves, settled, Path(args.out))
