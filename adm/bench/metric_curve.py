@@ -15,8 +15,9 @@ never sees.
 
 The fit's batches come from a generator seeded by the fit's seed and its optimiser has no
 schedule, so the first ``configured`` steps are the pipeline's fit itself: the curve's point
-at the configured count is the metric model the pipeline uses, and the rest shows what longer
-training would have given.
+at the configured count is the metric model the pipeline uses (when the run's own model was
+fitted with the same settings and thread count, its recorded reconstruction error is printed
+beside that point), and the rest shows what longer training would have given.
 
 The val curve's plateau is the mean of its last ``--plateau`` fraction of points; the curve
 has *settled* at the first measured step from which every later point lies within
