@@ -21,7 +21,7 @@ rule train:
         "../envs/adm.yaml"
     threads: THREADS["train"]
     resources:
-        gpu=get_job_gpus(),
+        gpu=get_train_gpus,
     params:
         clips=layout.CLIPS,
         audio=layout.feature_dir("audio"),
@@ -31,8 +31,9 @@ rule train:
         speakers=get_speakers(),
         cfg=get_train_params,
         vq=get_vq_option,
+        launch=get_train_launcher,
     shell:
-        "adm train --clips-dir {params.clips} --audio-dir {params.audio} "
+        "{params.launch} --clips-dir {params.clips} --audio-dir {params.audio} "
         "--text-dir {params.text} --split-dir {params.splits} --norm {input.norm} "
         "--speakers {params.speakers} --outdir {params.outdir} --config {params.cfg:q} "
         "{params.vq}--threads {threads} > {log} 2>&1"

@@ -57,8 +57,9 @@ SECTIONS = [
     ("features.fasttext", FastTextTrainConfig, set(), set()),
     ("$defs.model", ADMConfig, set(), {"name"}),  # name: the registry's key
     ("diffusion", DiffusionConfig, set(), set()),
-    # weighting_lr: the top-level weighting.lr, passed by adm.experiment.stages.train_settings
-    ("$defs.train", TrainConfig, {"weighting_lr"}, set()),
+    # weighting_lr: the top-level weighting.lr, passed by adm.experiment.stages.train_settings;
+    # gpus: how the train command starts (adm.experiment.launch), not a setting of the trainer
+    ("$defs.train", TrainConfig, {"weighting_lr"}, {"gpus"}),
     # name: the variant's key; the others: sections and labels a variant overrides
     # (adm.experiment.variants), each checked by its own dataclass.
     ("variants.*", VariantConfig, {"name"}, set(SECTION_KEYS + LABEL_KEYS)),

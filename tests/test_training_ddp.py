@@ -1,9 +1,14 @@
-"""``torchrun --nproc_per_node 2`` (Gloo, CPU) trains like one process with the same batch."""
+"""``torchrun --nproc_per_node 2`` (Gloo, CPU) trains like one process with the same batch.
+
+The processes are started with the words the train rule runs for ``train.gpus: 2``
+(:func:`adm.experiment.launch.train_launcher`), ``torchrun`` found beside this interpreter as
+the rule finds it in its environment."""
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +19,7 @@ from safetensors.torch import load_file
 from test_training_dataset import write_corpus
 from tiny import tiny_run
 
+from adm.experiment.launch import train_launcher
 from adm.training.checkpoint import list_checkpoints
 from adm.training.config import parse_run_config
 from adm.training.loop import train
@@ -35,14 +41,14 @@ def test_two_processes_equal_one_with_the_same_global_batch(tmp_path):
     )
     out = tmp_path / "ddp"
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        "-m", "adm", "train",
+        *shlex.split(train_launcher(2)),
         "--clips-dir", str(corpus.clips_dir), "--audio-dir", str(corpus.audio_dir),
         "--text-dir", str(corpus.text_dir), "--split-dir", str(corpus.split_dir),
         "--norm", str(corpus.norm), "--speakers", "2", "4", "--outdir", str(out),
         "--config", json.dumps(config),
     ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "PATH": path}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
     # Rank 0 alone logs and writes: one start line, one checkpoint, no stray folders.

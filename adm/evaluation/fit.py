@@ -25,6 +25,7 @@ from adm.data.normalization import NormStats
 from adm.errors import BadInputError
 from adm.io.frames import read_frames
 from adm.metrics.face_vae import fit_face_vae
+from adm.metrics.fitting import Observer
 from adm.metrics.motion_autoencoder import fit_motion_autoencoder
 from adm.metrics.tensors import eval_mode
 from adm.metrics.windows import SequenceWindows
@@ -36,9 +37,10 @@ RECON_WINDOWS = 2048
 
 
 def train_sequences(
-    clips_dir: str | Path, stems: Sequence[str], kind: str, norm: NormStats
+    clips_dir: str | Path, stems: Sequence[str], kind: str, norm: NormStats, split: str = "train"
 ) -> list[np.ndarray]:
-    """The per-clip training sequences ``[T_i, D]`` of ``kind`` (float32).
+    """The per-clip sequences ``[T_i, D]`` of ``kind`` (float32) of the clips ``stems`` of
+    ``split`` (the train split for a fit; another split to measure held-out reconstruction).
 
     Raises:
         BadInputError: a clip is missing, marked skipped, or lacks the column.
@@ -48,10 +50,10 @@ def train_sequences(
     for stem in stems:
         path = Path(clips_dir) / f"{stem}.parquet"
         if not path.is_file():
-            raise BadInputError(path, f"prepared train clip {stem} not found")
+            raise BadInputError(path, f"prepared {split} clip {stem} not found")
         table = read_frames(path)
         if table.metadata.get("skipped"):
-            raise BadInputError(path, "clip is marked skipped but listed in the train split")
+            raise BadInputError(path, f"clip is marked skipped but listed in the {split} split")
         if column not in table.columns:
             raise BadInputError(path, f"column {column!r} missing (has {sorted(table.columns)})")
         x = np.asarray(table[column], dtype=np.float64)
@@ -84,12 +86,14 @@ def fit_metric_model(
     settings: dict[str, Any],
     device: torch.device | str = "cpu",
     where: str | Path = "train split",
+    observe: Observer | None = None,
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Train the ``kind`` model on windows of ``sequences``; returns it and a training record.
 
     Args:
         settings: :meth:`adm.evaluation.config.FitConfig.resolved` of ``kind``.
         where: named in the error when the sequences give fewer than 2 windows.
+        observe: called after every step with the model (:data:`adm.metrics.fitting.Observer`).
 
     Returns:
         The model (eval mode) and ``{"windows", "steps", "final_loss", "recon_l1", ...}``:
@@ -111,6 +115,7 @@ def fit_metric_model(
         "seed": settings["seed"],
         "device": device,
         "progress": _progress_logger(),
+        "observe": observe,
     }
     if kind == "motion":
         model = fit_motion_autoencoder(windows, **common)

@@ -13,6 +13,7 @@ from adm import layout
 from adm.errors import ConfigError
 from adm.experiment import files
 from adm.experiment.config import Experiment
+from adm.experiment.launch import train_gpus, train_launcher
 from adm.experiment.stages import THREADS, params
 
 
@@ -105,7 +106,7 @@ def command_line(
             cfg,
         ),
         "train": lambda: _line(
-            f"adm train --clips-dir {layout.CLIPS}", conditions,
+            train_launcher(train_gpus(ex, variant)), f"--clips-dir {layout.CLIPS}", conditions,
             f"--split-dir {layout.SPLITS} --norm {layout.NORM_STATS} --speakers", speakers,
             f"--outdir {layout.train_dir(variant)}",
             ["--config", q(params(ex, "train", variant))],

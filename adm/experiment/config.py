@@ -110,6 +110,7 @@ class Experiment:
             variant_presets=variant_presets,
         )
         experiment.check_model()
+        experiment.check_training_processes()
         return experiment
 
     # --- what the data decides ---------------------------------------------------------------
@@ -138,6 +139,14 @@ class Experiment:
             if settings["model"].get("name", "adm") == "adm":
                 self._check_adm(name, settings)
             # another registered network checks its settings when it is built
+
+    def check_training_processes(self) -> None:
+        """Every variant's global batch splits over its ``train.gpus`` processes
+        (:func:`adm.experiment.launch.train_gpus`)."""
+        from adm.experiment.launch import train_gpus
+
+        for name in self.variants:
+            train_gpus(self, name)
 
     def variant(self, name: str) -> dict[str, Any]:
         """The sections variant ``name`` trains and samples with

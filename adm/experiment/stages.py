@@ -41,9 +41,11 @@ def train_settings(experiment: Experiment, variant: str) -> dict[str, Any]:
 
     The top-level ``weighting.lr`` (the uncertainty weights' own learning rate) reaches the
     trainer as ``train.weighting_lr``; unset, the trainer uses ``train.lr`` (the paper).
+    ``train.gpus`` is not the trainer's: it decides how the command starts
+    (:mod:`adm.experiment.launch`), and the weights do not depend on it.
     """
     sections = experiment.variant(variant)
-    train = dict(sections["train"])
+    train = {k: v for k, v in sections["train"].items() if k != "gpus"}
     weighting_lr = experiment.sections["weighting"].get("lr")
     if weighting_lr is not None:
         train["weighting_lr"] = weighting_lr

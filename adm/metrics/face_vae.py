@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from adm.metrics.conv_window import WindowedModel, WindowEncoder, check_length
-from adm.metrics.fitting import Progress, Windows, resolve_steps, seeded
+from adm.metrics.fitting import Observer, Progress, Windows, resolve_steps, seeded
 from adm.metrics.fitting import train_on_windows as _train
 
 CONV = (32, 64, 64, 32)
@@ -147,6 +147,7 @@ def fit_face_vae(
     seed: int = 0,
     device: torch.device | str = "cpu",
     progress: Progress | None = None,
+    observe: Observer | None = None,
 ) -> FaceVAE:
     """Train a :class:`FaceVAE` on blendshape windows ``[N, L, C]`` (weights in ``[0, 1]``).
 
@@ -172,5 +173,6 @@ def fit_face_vae(
         seed=seed,
         device=device,
         progress=progress,
+        observe=observe,
     )
     return model

@@ -2,7 +2,9 @@
 
 Windows are drawn without replacement in a fresh random order each epoch (a torch generator
 seeded by ``seed``, so a fit is reproducible), a last batch of fewer than 2 windows is skipped
-(BatchNorm needs 2), and the loss of every step is returned for the training record.
+(BatchNorm needs 2), and the loss of every step is returned for the training record. An
+observer may look at the model between steps (``python -m adm.bench metric-curve`` measures
+held-out reconstruction there) without changing the fit.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from adm.metrics.windows import SequenceWindows
 Windows = np.ndarray | SequenceWindows
 #: ``progress(step, total_steps, loss)`` after every optimiser step.
 Progress = Callable[[int, int, float], None]
+#: ``observe(step, model)`` after every optimiser step (``step`` counts from 1); it must leave
+#: the model's weights, buffers and training flag as it found them (evaluate under
+#: :func:`adm.metrics.tensors.eval_mode`), so that observing does not change the fit.
+Observer = Callable[[int, nn.Module], None]
 #: ``loss_fn(model, batch [B, L, D], generator) -> scalar tensor``.
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -68,6 +74,7 @@ def train_on_windows(
     seed: int,
     device: torch.device | str,
     progress: Progress | None = None,
+    observe: Observer | None = None,
 ) -> list[float]:
     """Run ``steps`` optimiser steps on random batches of ``windows [N, L, D]``.
 
@@ -93,5 +100,7 @@ def train_on_windows(
         losses.append(loss.item())
         if progress is not None:
             progress(step + 1, steps, losses[-1])
+        if observe is not None:
+            observe(step + 1, model)
     model.eval()
     return losses

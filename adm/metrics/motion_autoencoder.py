@@ -19,7 +19,7 @@ import torch
 from torch.nn import functional as F
 
 from adm.metrics.conv_window import WindowDecoder, WindowedModel, WindowEncoder
-from adm.metrics.fitting import Progress, Windows, resolve_steps, seeded
+from adm.metrics.fitting import Observer, Progress, Windows, resolve_steps, seeded
 from adm.metrics.fitting import train_on_windows as _train
 
 CONV = (300, 600, 600, 300)
@@ -90,6 +90,7 @@ def fit_motion_autoencoder(
     seed: int = 0,
     device: torch.device | str = "cpu",
     progress: Progress | None = None,
+    observe: Observer | None = None,
 ) -> MotionAutoencoder:
     """Train a :class:`MotionAutoencoder` on normalised windows ``[N, L, D]``.
 
@@ -112,5 +113,6 @@ def fit_motion_autoencoder(
         seed=seed,
         device=device,
         progress=progress,
+        observe=observe,
     )
     return model
