@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adm.errors import ConfigError
+from adm.models.task_layout import TaskLayout
 from adm.skeleton import GESTURE_DIM, GESTURE_JOINTS
 
 BODY_JOINTS: tuple[str, ...] = (
@@ -39,7 +40,7 @@ def _beat_task_dims() -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class CaMNConfig:
+class CaMNConfig(TaskLayout):
     """Sizes and options of :class:`adm.models.camn.CaMN`.
 
     Attributes:
@@ -133,17 +134,3 @@ class CaMNConfig:
         for name in ("dropout", "text_dropout", "embed_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{where}.{name}: must be in [0, 1), got {getattr(self, name)}")
-
-    @property
-    def x_dim(self) -> int:
-        """Width of the output motion: the gesture's 141 dims."""
-        return sum(self.task_dims[t] for t in self.tasks)
-
-    @property
-    def task_slices(self) -> dict[str, slice]:
-        """Channel range of each task in the output (``{"gesture": slice(0, 141)}``)."""
-        slices, start = {}, 0
-        for task in self.tasks:
-            slices[task] = slice(start, start + self.task_dims[task])
-            start += self.task_dims[task]
-        return slices

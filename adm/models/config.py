@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from adm.errors import ConfigError
+from adm.models.task_layout import TaskLayout
 
 
 def _paper_task_dims() -> dict[str, int]:
@@ -20,7 +21,7 @@ def _paper_task_dims() -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class ADMConfig:
+class ADMConfig(TaskLayout):
     """Sizes and options of :class:`adm.models.adm_denoiser.ADMDenoiser`.
 
     Attributes:
@@ -128,17 +129,3 @@ class ADMConfig:
             raise ConfigError(
                 f"{where}.cond_drop_prob: must be in [0, 1], got {self.cond_drop_prob}"
             )
-
-    @property
-    def x_dim(self) -> int:
-        """Width of ``x``: the sum of the active tasks' dims (192 for gesture + face)."""
-        return sum(self.task_dims[t] for t in self.tasks)
-
-    @property
-    def task_slices(self) -> dict[str, slice]:
-        """Channel range of each active task inside ``x``, in task order."""
-        slices, start = {}, 0
-        for task in self.tasks:
-            slices[task] = slice(start, start + self.task_dims[task])
-            start += self.task_dims[task]
-        return slices

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adm.errors import ConfigError
+from adm.models.task_layout import TaskLayout
 
 #: DiffSHEG generates both streams jointly; its tasks, in output order.
 JOINT_TASKS = ("gesture", "face")
@@ -23,7 +24,7 @@ def _beat_task_dims() -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class DiffSHEGConfig:
+class DiffSHEGConfig(TaskLayout):
     """Sizes and options of :class:`adm.models.diffsheg.DiffSHEGDenoiser`.
 
     Attributes:
@@ -106,20 +107,6 @@ class DiffSHEGConfig:
             raise ConfigError(
                 f"{where}.cond_drop_prob: must be in [0, 1], got {self.cond_drop_prob}"
             )
-
-    @property
-    def x_dim(self) -> int:
-        """Width of ``x``: gesture then face (192 on BEAT)."""
-        return sum(self.task_dims[t] for t in self.tasks)
-
-    @property
-    def task_slices(self) -> dict[str, slice]:
-        """Channel range of each task inside ``x``, in task order."""
-        slices, start = {}, 0
-        for task in self.tasks:
-            slices[task] = slice(start, start + self.task_dims[task])
-            start += self.task_dims[task]
-        return slices
 
     @property
     def time_dim(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adm.errors import ConfigError
+from adm.models.task_layout import TaskLayout
 
 
 def _paper_task_dims() -> dict[str, int]:
@@ -18,7 +19,7 @@ def _paper_task_dims() -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class SAiDConfig:
+class SAiDConfig(TaskLayout):
     """Sizes of :class:`adm.models.said.SAiDDenoiser`; defaults are SAiD's.
 
     Attributes:
@@ -90,13 +91,3 @@ class SAiDConfig:
             )
         if self.align_pad < 0:
             raise ConfigError(f"{where}.align_pad: must be >= 0, got {self.align_pad}")
-
-    @property
-    def x_dim(self) -> int:
-        """Width of ``x``: the face dims (51)."""
-        return sum(self.task_dims[t] for t in self.tasks)
-
-    @property
-    def task_slices(self) -> dict[str, slice]:
-        """``{"face": slice(0, 51)}``."""
-        return {"face": slice(0, self.task_dims["face"])}
