@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from adm.models.config import ADMConfig
 from adm.models.embeddings import SinusoidalPositionalEncoding, TimestepEmbedder
+from adm.models.ids import check_ids
 from adm.models.local_attention import LocalAttention
 from adm.models.registry import register_denoiser
 
@@ -132,10 +133,7 @@ class ADMDenoiser(nn.Module):
         :meth:`forward` checks shapes only. An id equal to ``num_speakers`` would otherwise
         silently select the null speaker.
         """
-        n = self.config.num_speakers
-        ids = speaker.detach().cpu()
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n):
-            raise ValueError(f"cond['speaker']: ids must be in [0, {n}), got {ids.tolist()}")
+        check_ids("speaker", speaker, self.config.num_speakers)
 
     def _check_inputs(self, x_t: Tensor, t: Tensor, cond: Mapping[str, Tensor]) -> None:
         """Shape and dtype checks with messages that name the offending entry.

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from adm.models.camn_config import CaMNConfig, body_hand_columns
 from adm.models.camn_layers import ConvNormAct, ConvStack, MaskedBiLSTM, ResidualConvBlock, WordTCN
+from adm.models.ids import check_ids
 from adm.models.registry import register_denoiser
 
 
@@ -45,12 +46,6 @@ def _head(hidden: int, cout: int) -> nn.Sequential:
     return nn.Sequential(
         nn.Linear(hidden, hidden // 2), nn.LeakyReLU(0.1), nn.Linear(hidden // 2, cout)
     )
-
-
-def _check_ids(key: str, ids: Tensor, n: int) -> None:
-    values = ids.detach().cpu()
-    if values.numel() and (int(values.min()) < 0 or int(values.max()) >= n):
-        raise ValueError(f"cond[{key!r}]: ids must be in [0, {n}), got {values.tolist()}")
 
 
 @register_denoiser("camn")
@@ -145,11 +140,7 @@ class CaMN(nn.Module):
         """Raise unless every speaker id ``[B]`` is in ``[0, num_speakers)``. Reads the values (a
         device wait on a GPU): call once per dataset or sampling call; :meth:`forward` checks
         shapes only."""
-        _check_ids("speaker", speaker, self.config.num_speakers)
-
-    def check_emotions(self, emotion: Tensor) -> None:
-        """Raise unless every emotion id ``[B]`` is in ``[0, num_emotions)`` (as above)."""
-        _check_ids("emotion", emotion, self.config.num_emotions)
+        check_ids("speaker", speaker, self.config.num_speakers)
 
     def _check_inputs(self, cond: Mapping[str, Tensor]) -> tuple[int, int]:
         """Shape checks naming the offending ``cond`` key; reads metadata only. Returns (B, T)."""

@@ -40,6 +40,7 @@ from adm.diffusion.schedules import make_betas
 from adm.models.diffsheg_config import DiffSHEGConfig
 from adm.models.diffsheg_layers import TimeSpeakerEmbedding, UniEGLayer
 from adm.models.embeddings import sinusoidal_embedding
+from adm.models.ids import check_ids
 from adm.models.registry import register_denoiser
 
 
@@ -125,10 +126,7 @@ class DiffSHEGDenoiser(nn.Module):
     def check_speakers(self, speaker: Tensor) -> None:
         """Raise unless every speaker id ``[B]`` is in ``[0, num_speakers)`` (reads values, so
         callers check once per sampling call; :meth:`forward` checks shapes only)."""
-        n = self.config.num_speakers
-        ids = speaker.detach().cpu()
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n):
-            raise ValueError(f"cond['speaker']: ids must be in [0, {n}), got {ids.tolist()}")
+        check_ids("speaker", speaker, self.config.num_speakers)
 
     def _check_inputs(self, x_t: Tensor, t: Tensor, cond: Mapping[str, Tensor]) -> None:
         """Shape and dtype checks naming the offending entry (metadata only: no host sync)."""
