@@ -36,8 +36,10 @@ from adm.tables.summary import (
 )
 
 OURS = "full"
-#: The peers' row labels in the paper's tables (a variant's ``method``).
-PEERS = ("CaMN", "DSG", "DiffSHEG", "MambaTalk", "SAiD", "DiffSHEG + UWP", "MambaTalk + UWP")
+#: The peers' row labels in the paper's tables (a variant's ``method``): every row the paper
+#: prints that is not ADM's own.
+PEERS = frozenset(paper.TABLE1) | frozenset(paper.TABLE2) | frozenset(paper.TABLE3)
+PEERS -= {"ours", *paper.VARIANT_LABELS}
 NO_FILE = "no metrics file"
 BASELINE_LABEL = "mean pose (floor)"
 TRUTH_LABEL = "ground truth (test set)"
