@@ -14,6 +14,7 @@ from tiny import tiny_run
 
 from adm.commands import run
 from adm.errors import ConfigError
+from adm.io.frames import read_frames
 from adm.models.mambatalk.vq import load_part_vq, vq_file
 from adm.training import load_checkpoint
 from adm.training.config import parse_run_config
@@ -81,3 +82,15 @@ def test_one_weights_file_rebuilds_the_two_stage_model(stage_one, tmp_path):
         "mask": torch.ones(1, 32, dtype=torch.bool),
     }
     assert loaded.model.predict(cond).shape == (1, 32, 192)
+
+    # The sample stage runs it from that file alone and says how the clips were made.
+    stem = "2_scott_0_57_57"
+    out = tmp_path / "samples"
+    code = run("sample", [
+        "--checkpoint", str(run_dir), "--clips-dir", str(corpus.clips_dir),
+        "--audio-dir", str(corpus.audio_dir), "--text-dir", str(corpus.text_dir),
+        "--clips", stem, "--seed", "0", "--outdir", str(out),
+    ])  # fmt: skip
+    assert code == 0
+    meta = read_frames(out / f"{stem}.parquet").metadata
+    assert meta["sampler"] == "regression" and meta["steps"] == 1

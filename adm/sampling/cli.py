@@ -102,8 +102,13 @@ def sample(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint, device=device, ema=not args.raw_weights)
     model_config = ckpt.model.config
     diffusion = sampling_diffusion(ckpt.diffusion_config, config)
-    # Network calls per window: a solver's own count, else every step of the process.
+    # Network calls per window: a solver's own count, else every step of the process; a
+    # regression network (CaMN, MambaTalk) predicts each window in one call, no sampler.
+    regression = bool(getattr(ckpt.model, "regression", False))
     calls = config.steps if config.sampler in SOLVERS else int(diffusion.num_timesteps)
+    sampler = "regression" if regression else config.sampler
+    if regression:
+        calls = 1
     if config.guidance != 1.0 and getattr(model_config, "cond_drop_prob", 0.0) == 0.0:
         # The unconditional branch was never trained: guidance then extrapolates from noise.
         log.warning(
@@ -122,7 +127,7 @@ def sample(args: argparse.Namespace) -> int:
         "%d clip(s), %d frames; %s with %d step(s) on %s",
         len(clips),
         frames,
-        config.sampler,
+        sampler,
         calls,
         device,
     )
@@ -134,9 +139,9 @@ def sample(args: argparse.Namespace) -> int:
         "variant": ckpt.variant.get("name"),
         "tasks": list(ckpt.tasks),
         "seed": args.seed,
-        "sampler": config.sampler,
+        "sampler": sampler,
         "steps": calls,
-        "eta": config.eta if config.sampler == "ddim" else None,
+        "eta": config.eta if sampler == "ddim" else None,
         "guidance": config.guidance,
         "sample_config": to_dict(config),
         "sample_config_hash": config_hash(config),
