@@ -19,6 +19,23 @@ import torch
 #: A denoiser ``model(x_t [B, ...], t [B] long, cond) -> out`` with the shape of ``x_t``.
 Model = Callable[[torch.Tensor, torch.Tensor, Any], torch.Tensor]
 
+#: Per-channel ``(low [D], high [D])`` the ``x_0`` estimate is clamped to, or None.
+Bounds = tuple[torch.Tensor, torch.Tensor] | None
+
+
+def clamp_x0(x0: torch.Tensor, bounds: Bounds) -> torch.Tensor:
+    """``x0`` ``[B, ..., D]`` clamped channel-wise to ``bounds`` (unchanged when None).
+
+    This is the "clip the denoised signal to the data's range" of DDPM/DDIM samplers
+    (improved-diffusion's ``clip_denoised``, diffusers' ``clip_sample``): an eps-predicting
+    network's ``x_0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)`` multiplies its error by up to
+    ``1 / sqrt(abar)`` at the noisiest steps, and the clamp keeps those estimates on the data.
+    """
+    if bounds is None:
+        return x0
+    low, high = bounds
+    return torch.maximum(torch.minimum(x0, high.to(x0)), low.to(x0))
+
 
 class Step(NamedTuple):
     """One reverse step: ``sample`` is ``x_{t-1}`` and ``pred_x0`` the model's ``x_0``, both
@@ -41,10 +58,12 @@ class ReverseSteps:
         x_t: torch.Tensor,
         t: torch.Tensor,
         generator: torch.Generator | None = None,
+        x0_bounds: Bounds = None,
     ) -> Step:
         """One ancestral DDPM step ``x_t -> x_{t-1}`` (no noise added where ``t == 0``; the
-        draw is made anyway, so every step takes the same amount from the generator)."""
-        x0 = self.x0_from_output(out, x_t, t)
+        draw is made anyway, so every step takes the same amount from the generator);
+        ``x0_bounds``: see :func:`clamp_x0`."""
+        x0 = clamp_x0(self.x0_from_output(out, x_t, t), x0_bounds)
         mean, _, _ = self.q_posterior_mean_variance(x0, x_t, t)
         std = torch.exp(0.5 * self._gather("model_log_variance", t, x_t))
         noise = randn_like(x_t, generator)
@@ -58,10 +77,12 @@ class ReverseSteps:
         t: torch.Tensor,
         eta: float = 0.0,
         generator: torch.Generator | None = None,
+        x0_bounds: Bounds = None,
     ) -> Step:
         """One DDIM step (Song et al. 2021, eq. 12); ``eta = 0`` is deterministic and draws no
-        noise, ``eta = 1`` on the full chain is the DDPM posterior step."""
-        x0 = self.x0_from_output(out, x_t, t)
+        noise, ``eta = 1`` on the full chain is the DDPM posterior step. With ``x0_bounds``
+        the estimate is clamped (:func:`clamp_x0`) and the step's eps re-derived from it."""
+        x0 = clamp_x0(self.x0_from_output(out, x_t, t), x0_bounds)
         eps = self.predict_eps_from_x0(x_t, t, x0)
         abar = self._gather("alphas_cumprod", t, x_t)
         abar_prev = self._gather("alphas_cumprod_prev", t, x_t)

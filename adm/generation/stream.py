@@ -160,6 +160,7 @@ class MotionStream:
         self.words, self.vectors, self.text_config = list(words or []), vectors, text_config
         self.sampler, self.steps, self.eta = sample.sampler, sample.steps, sample.eta
         self.diffusion = sampling_diffusion(ckpt.diffusion_config, sample)
+        self.x0_bounds = ckpt.x0_bounds() if sample.clip_x0 else None
         self.net = guided_model(ckpt.model, sample.guidance)
         self.generator = clip_generator(seed, NOISE_KEY)
         self.speaker_index = list(ckpt.speakers).index(speaker)
@@ -269,7 +270,7 @@ class MotionStream:
         cond = {k: v.to(self.device) for k, v in cond.items()}
         x0 = sample_chain(
             self.diffusion, self.net, (1, self.window, self.dim), cond, [self.generator],
-            self.sampler, self.eta, self.device, self.steps,
+            self.sampler, self.eta, self.device, self.steps, x0_bounds=self.x0_bounds,
         )[0].detach().float().cpu()  # fmt: skip
         self.window_seconds.append(time.perf_counter() - began)
         self._stitch(x0, start, valid)

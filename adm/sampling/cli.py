@@ -132,7 +132,10 @@ def sample(args: argparse.Namespace) -> int:
         device,
     )
     start = time.perf_counter()
-    outputs = generate(ckpt.model, diffusion, [c.inputs for c in clips], config, args.seed, device)
+    bounds = ckpt.x0_bounds() if config.clip_x0 else None
+    outputs = generate(
+        ckpt.model, diffusion, [c.inputs for c in clips], config, args.seed, device, bounds
+    )
     elapsed = time.perf_counter() - start
     log.info("generated in %.1f s (%.2f s of motion per second)", elapsed, seconds / elapsed)
     common = {

@@ -26,6 +26,7 @@ from adm.diffusion import GaussianDiffusion, guided_model, make_diffusion
 from adm.diffusion.solvers import SOLVERS
 from adm.errors import ConfigError
 from adm.sampling.chain import clip_generator, sample_chain
+from adm.sampling.repaint import Repaint
 from adm.sampling.windows import ClipInputs, Protocol, sample_windows
 
 log = logging.getLogger("adm.sampling")
@@ -53,6 +54,17 @@ class SampleConfig:
         savgol_order: polynomial order of that smoothing (DSG+: 2).
         whole_clip: generate each clip in ONE window of its own length (CaMN's test protocol:
             a regression network of any length, seeded by the clip's first seed frames).
+        clip_x0: clamp every step's ``x_0`` estimate to the train frames' per-channel range
+            (stored in the weights file). SAiD's sampler does this (diffusers' DDIM
+            ``clip_sample`` to [-1, 1], a bound of its [0, 1] blendshape data): with eps
+            prediction the estimate's error grows as ``1 / sqrt(abar_t)`` at the noisiest steps.
+            "ddpm" and "ddim" only.
+        inpaint_steps, jump_length, jump_n_sample, inpaint_blend: DiffSHEG's schedule for the
+            windows after a clip's first (``seam`` "inpaint"; :mod:`adm.sampling.repaint`):
+            only the chain's last ``inpaint_steps`` steps (None: all; DiffSHEG 15 of 25),
+            resampling jumps of ``jump_length`` steps taken ``jump_n_sample - 1`` times
+            (DiffSHEG's BEAT script: 3 and 2; 0 and 1: none), and the overlap blended linearly
+            once the noise scale is below ``inpaint_blend`` (DiffSHEG: 0.2; 0: replaced).
     """
 
     sampler: Literal["ddpm", "ddim", "dpmpp_2m", "dpmpp_2m_sde"] = "ddpm"
@@ -65,6 +77,11 @@ class SampleConfig:
     savgol_window: int = 0
     savgol_order: int = 2
     whole_clip: bool = False
+    clip_x0: bool = False
+    inpaint_steps: int | None = None
+    jump_length: int = 0
+    jump_n_sample: int = 1
+    inpaint_blend: float = 0.0
 
     def __post_init__(self) -> None:
         if self.steps <= 0:
@@ -90,6 +107,27 @@ class SampleConfig:
             )
         if self.seam == "inpaint" and self.sampler not in ("ddpm", "ddim"):
             raise ConfigError(f"config.seam: inpaint runs with ddpm or ddim, not {self.sampler}")
+        if self.clip_x0 and self.sampler not in ("ddpm", "ddim"):
+            raise ConfigError(f"config.clip_x0: runs with ddpm or ddim, not {self.sampler}")
+        if self.inpaint_steps is not None and self.inpaint_steps <= 0:
+            raise ConfigError(f"config.inpaint_steps: must be positive, got {self.inpaint_steps}")
+        if self.jump_length < 0 or self.jump_n_sample < 1:
+            raise ConfigError(
+                f"config.jump_length/jump_n_sample: need >= 0 and >= 1, got "
+                f"{self.jump_length} and {self.jump_n_sample}"
+            )
+        if not 0.0 <= self.inpaint_blend <= 1.0:
+            raise ConfigError(f"config.inpaint_blend: must be in [0, 1], got {self.inpaint_blend}")
+        if self.seam != "inpaint" and self.repaint != Repaint():
+            raise ConfigError(
+                "config.inpaint_steps/jump_length/jump_n_sample/inpaint_blend: only with "
+                f"seam 'inpaint', got seam {self.seam!r}"
+            )
+
+    @property
+    def repaint(self) -> Repaint:
+        """The in-painted windows' schedule (:class:`adm.sampling.repaint.Repaint`)."""
+        return Repaint(self.inpaint_steps, self.jump_length, self.jump_n_sample, self.inpaint_blend)
 
 
 def pick_device() -> torch.device:
@@ -124,6 +162,7 @@ def generate(
     config: SampleConfig,
     seed: int,
     device: torch.device | str = "cpu",
+    x0_bounds: tuple[Tensor, Tensor] | None = None,
 ) -> list[np.ndarray]:
     """Generate every clip in full.
 
@@ -135,15 +174,25 @@ def generate(
         config: sampler settings.
         seed: the sampling seed; clip noise comes from ``clip_generator(seed, stem)``.
         device: where the network runs.
+        x0_bounds: ``(low [Dx], high [Dx])`` for ``config.clip_x0`` (the checkpoint's
+            :meth:`~adm.training.checkpoint.LoadedCheckpoint.x0_bounds`).
 
     Returns:
         Per clip, ``[T, Dx]`` float32 in normalised units (the tasks concatenated in order).
     """
     window, seed_frames = int(model.config.window), int(model.config.seed_frames)
+    regression = getattr(model, "regression", False)
+    if config.clip_x0 and (regression or x0_bounds is None):
+        why = "a regression network has no chain" if regression else "no data range given"
+        raise ConfigError(f"config.clip_x0: {why}")
+    bounds = tuple(b.to(device) for b in x0_bounds) if config.clip_x0 and x0_bounds else None
     if config.whole_clip:
         if not getattr(model, "regression", False):
             raise ConfigError("config.whole_clip: only for regression networks (any length)")
         window = max(max((c.num_frames for c in clips), default=1), seed_frames + 1)
+    chain = diffusion.num_timesteps if diffusion is not None and not regression else None
+    if chain is not None and config.inpaint_steps is not None and config.inpaint_steps > chain:
+        raise ConfigError(f"config.inpaint_steps: {config.inpaint_steps} of a {chain}-step chain")
     check = getattr(model, "check_speakers", None)
     if check is not None:  # once here, not in every network call (a device sync on a GPU)
         check(torch.tensor([c.speaker for c in clips], dtype=torch.long))
@@ -163,8 +212,9 @@ def generate(
             shape = (len(rows), window, dim)
             gens = [generators[i] for i in rows]
             return sample_chain(
-                diffusion, net, shape, cond, gens, config.sampler, config.eta, device, config.steps
-            )
+                diffusion, net, shape, cond, gens, config.sampler, config.eta, device,
+                config.steps, x0_bounds=bounds, repaint=config.repaint,
+            )  # fmt: skip
 
     def report(k: int, count: int, rows: list[int]) -> None:
         log.info(

@@ -39,7 +39,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -437,6 +437,9 @@ class LoadedCheckpoint:
         audio_layout: the audio features' block layout the model was trained on.
         weighting: the weighting parameters (``log_var.<task>`` for UWP; empty for fixed).
         metadata: the raw metadata strings.
+        data_range: task -> ``(min [D], max [D])``, the train frames' extent in normalised
+            units (empty for weights written before it was stored).
+        file: the weights file read.
     """
 
     model: nn.Module
@@ -448,10 +451,31 @@ class LoadedCheckpoint:
     audio_layout: Any
     weighting: dict[str, torch.Tensor]
     metadata: dict[str, str]
+    data_range: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+    file: Path | None = None
 
     @property
     def step(self) -> int:
         return int(self.metadata["step"])
+
+    def x0_bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(low [Dx], high [Dx])``: the data range of every task, in output order, for
+        ``sample.clip_x0``.
+
+        Raises:
+            BadInputError: the weights file stores no range for one of the tasks (written
+                before ranges were stored: retrain, or sample without ``clip_x0``).
+        """
+        missing = [task for task in self.tasks if task not in self.data_range]
+        if missing:
+            raise BadInputError(
+                self.file or "checkpoint",
+                f"no data range of {missing} for sample.clip_x0 (weights written before "
+                "ranges were stored): retrain, or set clip_x0: false",
+            )
+        low = torch.cat([self.data_range[task][0] for task in self.tasks])
+        high = torch.cat([self.data_range[task][1] for task in self.tasks])
+        return low, high
 
 
 def _weights_file(path: Path, ema: bool) -> Path:
@@ -507,6 +531,11 @@ def load_checkpoint(
     weighting = {
         k[len("weighting.") :]: v for k, v in tensors.items() if k.startswith("weighting.")
     }
+    data_range = {
+        task: (tensors[f"range.{task}.min"], tensors[f"range.{task}.max"])
+        for task in model.config.tasks
+        if f"range.{task}.min" in tensors and f"range.{task}.max" in tensors
+    }
     return LoadedCheckpoint(
         model=model.to(device).eval(),
         diffusion_config=parsed["diffusion"],
@@ -517,4 +546,6 @@ def load_checkpoint(
         audio_layout=parsed["audio_layout"],
         weighting=weighting,
         metadata=metadata,
+        data_range=data_range,
+        file=file,
     )

@@ -80,6 +80,18 @@ class Corpus:
             out[f"norm.{name}.std"] = torch.from_numpy(self.norm.std[name].copy())
         return {**out, **self.conditions.tensors("norm")}
 
+    def range_tensors(self, task_slices: dict[str, slice]) -> dict[str, torch.Tensor]:
+        """``range.<task>.min/max`` ``[D]``: each task's per-channel extent over the train
+        windows' frames in normalised units, what a sampler may clamp its ``x_0`` estimate to
+        (``sample.clip_x0``). The dataset's last row is its zero padding and is left out."""
+        frames = self.train.x[:-1]
+        out = {}
+        for task, cols in task_slices.items():
+            values = frames[:, cols].float()
+            out[f"range.{task}.min"] = values.amin(dim=0).contiguous()
+            out[f"range.{task}.max"] = values.amax(dim=0).contiguous()
+        return out
+
     def fingerprint(self) -> str:
         """Hash of the data identity (clip list and all statistics), to validate a resume."""
         h = hashlib.sha256("\n".join(self.train_stems).encode())

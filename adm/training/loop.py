@@ -200,7 +200,10 @@ class TrainingRun:
         self.per_rank = cfg.batch // ctx.world_size
         self.sampler = self._batch_sampler(paths.split_dir / "train.txt")
         self.metadata = self._metadata(run, corpus)
-        self.norm = corpus.norm_tensors()
+        self.norm = {
+            **corpus.norm_tensors(),
+            **corpus.range_tensors(self.trainer.denoiser.task_slices),
+        }
         self.key = config_hash(
             {"run": trajectory_config(run), "speakers": self.speakers, "data": corpus.fingerprint()}
         )
