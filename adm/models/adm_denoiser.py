@@ -28,6 +28,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from adm.models.checks import (
+    check_bool_masks,
+    check_features,
+    check_noisy_input,
+    check_seed,
+    check_speaker,
+)
 from adm.models.config import ADMConfig
 from adm.models.embeddings import SinusoidalPositionalEncoding, TimestepEmbedder
 from adm.models.ids import check_ids
@@ -141,43 +148,12 @@ class ADMDenoiser(nn.Module):
         They read only tensor metadata, never values, so the forward pass never waits for the
         device (speaker values: :meth:`check_speakers`, once per sampling call)."""
         c = self.config
-        if x_t.dim() != 3 or x_t.shape[-1] != self.x_dim:
-            raise ValueError(
-                f"x_t: expected [B, T, {self.x_dim}] for tasks {list(c.tasks)}, "
-                f"got {list(x_t.shape)}"
-            )
-        b, length = x_t.shape[:2]
-        if t.shape != (b,):
-            raise ValueError(f"t: expected shape [{b}], got {list(t.shape)}")
-        for key, width in (("audio", c.audio_dim), ("text", c.text_dim)):
-            value = cond.get(key)
-            if value is None:
-                if width > 0:
-                    raise ValueError(f"cond[{key!r}]: missing; the model expects {width} dims")
-                continue
-            if tuple(value.shape) != (b, length, width):
-                raise ValueError(
-                    f"cond[{key!r}]: expected [{b}, {length}, {width}], got {list(value.shape)}"
-                )
-        speaker = cond.get("speaker")
-        if speaker is None or tuple(speaker.shape) != (b,):
-            got = None if speaker is None else list(speaker.shape)
-            raise ValueError(f"cond['speaker']: expected shape [{b}], got {got}")
-        if c.seed_frames > 0:
-            seed = cond.get("seed")
-            expected = (b, c.seed_frames, self.x_dim)
-            if seed is None or tuple(seed.shape) != expected:
-                got = None if seed is None else list(seed.shape)
-                raise ValueError(f"cond['seed']: expected {list(expected)}, got {got}")
-            if length < c.seed_frames:
-                raise ValueError(f"x_t: {length} frames, fewer than the {c.seed_frames} seed")
-        for key, shape in (("mask", (b, length)), ("drop_speaker", (b,))):
-            value = cond.get(key)
-            if value is not None and (value.dtype != torch.bool or tuple(value.shape) != shape):
-                raise ValueError(
-                    f"cond[{key!r}]: expected bool {list(shape)}, "
-                    f"got {value.dtype} {list(value.shape)}"
-                )
+        b, length = check_noisy_input(x_t, t, self.x_dim, c.tasks)
+        check_features(cond, "audio", b, length, c.audio_dim)
+        check_features(cond, "text", b, length, c.text_dim)
+        check_speaker(cond, b)
+        check_seed(cond, b, length, c.seed_frames, self.x_dim, "x_t")
+        check_bool_masks(cond, {"mask": (b, length), "drop_speaker": (b,)})
 
     def _shared(self, t: Tensor, cond: Mapping[str, Tensor], dtype: torch.dtype) -> Tensor:
         """``Z_s`` [B, shared_dim] from the timestep and the (possibly dropped) speaker."""

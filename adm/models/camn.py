@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from adm.models.camn_config import CaMNConfig, body_hand_columns
 from adm.models.camn_layers import ConvNormAct, ConvStack, MaskedBiLSTM, ResidualConvBlock, WordTCN
+from adm.models.checks import check_bool_masks, check_features, check_seed
 from adm.models.ids import check_ids
 from adm.models.registry import register_denoiser
 
@@ -150,14 +151,10 @@ class CaMN(nn.Module):
             got = None if audio is None else list(audio.shape)
             raise ValueError(f"cond['audio']: expected [B, T, {c.audio_dim}], got {got}")
         b, length = audio.shape[:2]
-        widths = [("text", c.text_dim)] if c.text_dim > 0 else []
+        if c.text_dim > 0:  # a text-free CaMN ignores any text it is given
+            check_features(cond, "text", b, length, c.text_dim)
         if c.use_face:
-            widths.append(("face_input", c.face_dim))
-        for key, width in widths:
-            value = cond.get(key)
-            if value is None or tuple(value.shape) != (b, length, width):
-                got = None if value is None else list(value.shape)
-                raise ValueError(f"cond[{key!r}]: expected [{b}, {length}, {width}], got {got}")
+            check_features(cond, "face_input", b, length, c.face_dim)
         for key, shapes in (("speaker", [(b,)]), ("emotion", [(b,), (b, length)])):
             value = cond.get(key)
             if value is None and key == "emotion":
@@ -166,21 +163,8 @@ class CaMN(nn.Module):
                 got = None if value is None else f"{value.dtype} {list(value.shape)}"
                 want = " or ".join(str(list(s)) for s in shapes)
                 raise ValueError(f"cond[{key!r}]: expected integer ids of shape {want}, got {got}")
-        if c.seed_frames > 0:
-            seed = cond.get("seed")
-            expected = (b, c.seed_frames, self.x_dim)
-            if seed is None or tuple(seed.shape) != expected:
-                got = None if seed is None else list(seed.shape)
-                raise ValueError(f"cond['seed']: expected {list(expected)}, got {got}")
-            if length < c.seed_frames:
-                raise ValueError(
-                    f"cond['audio']: {length} frames, fewer than the {c.seed_frames} seed"
-                )
-        mask = cond.get("mask")
-        if mask is not None and (mask.dtype != torch.bool or tuple(mask.shape) != (b, length)):
-            raise ValueError(
-                f"cond['mask']: expected bool [{b}, {length}], got {mask.dtype} {list(mask.shape)}"
-            )
+        check_seed(cond, b, length, c.seed_frames, self.x_dim, "cond['audio']")
+        check_bool_masks(cond, {"mask": (b, length)})
         return b, length
 
     def _seed_input(self, cond: Mapping[str, Tensor], b: int, length: int, ref: Tensor) -> Tensor:

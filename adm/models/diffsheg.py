@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from adm.diffusion.schedules import make_betas
+from adm.models.checks import check_bool_masks, check_features, check_noisy_input, check_speaker
 from adm.models.diffsheg_config import DiffSHEGConfig
 from adm.models.diffsheg_layers import TimeSpeakerEmbedding, UniEGLayer
 from adm.models.embeddings import sinusoidal_embedding
@@ -131,29 +132,10 @@ class DiffSHEGDenoiser(nn.Module):
     def _check_inputs(self, x_t: Tensor, t: Tensor, cond: Mapping[str, Tensor]) -> None:
         """Shape and dtype checks naming the offending entry (metadata only: no host sync)."""
         c = self.config
-        if x_t.dim() != 3 or x_t.shape[-1] != self.x_dim:
-            raise ValueError(
-                f"x_t: expected [B, T, {self.x_dim}] for tasks {list(c.tasks)}, "
-                f"got {list(x_t.shape)}"
-            )
-        b, length = x_t.shape[:2]
-        if t.shape != (b,):
-            raise ValueError(f"t: expected shape [{b}], got {list(t.shape)}")
-        audio = cond.get("audio")
-        if audio is None or tuple(audio.shape) != (b, length, c.audio_dim):
-            got = None if audio is None else list(audio.shape)
-            raise ValueError(f"cond['audio']: expected [{b}, {length}, {c.audio_dim}], got {got}")
-        speaker = cond.get("speaker")
-        if speaker is None or tuple(speaker.shape) != (b,):
-            got = None if speaker is None else list(speaker.shape)
-            raise ValueError(f"cond['speaker']: expected shape [{b}], got {got}")
-        for key, shape in (("mask", (b, length)), ("drop_speaker", (b,))):
-            value = cond.get(key)
-            if value is not None and (value.dtype != torch.bool or tuple(value.shape) != shape):
-                raise ValueError(
-                    f"cond[{key!r}]: expected bool {list(shape)}, "
-                    f"got {value.dtype} {list(value.shape)}"
-                )
+        b, length = check_noisy_input(x_t, t, self.x_dim, c.tasks)
+        check_features(cond, "audio", b, length, c.audio_dim)
+        check_speaker(cond, b)
+        check_bool_masks(cond, {"mask": (b, length), "drop_speaker": (b,)})
 
     def _speaker_onehot(self, cond: Mapping[str, Tensor], dtype: torch.dtype) -> Tensor:
         """``[B, num_speakers + 1]``: the speaker, or the null row where it is dropped."""

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from adm.models.checks import check_bool_masks, check_noisy_input
 from adm.models.embeddings import sinusoidal_embedding
 from adm.models.registry import register_denoiser
 from adm.models.said_blocks import (
@@ -102,11 +103,7 @@ class SAiDDenoiser(nn.Module):
     def _check_inputs(self, x_t: Tensor, t: Tensor, cond: Mapping[str, Tensor]) -> None:
         """Shape/dtype checks naming the entry; metadata only (no host reads)."""
         c = self.config
-        if x_t.dim() != 3 or x_t.shape[-1] != self.x_dim:
-            raise ValueError(f"x_t: expected [B, T, {self.x_dim}] (face), got {list(x_t.shape)}")
-        b, length = x_t.shape[:2]
-        if t.shape != (b,):
-            raise ValueError(f"t: expected shape [{b}], got {list(t.shape)}")
+        b, length = check_noisy_input(x_t, t, self.x_dim, c.tasks)
         audio = cond.get("audio")
         if audio is None or audio.dim() != 3 or audio.shape[0] != b or audio.shape[1] < 1:
             got = None if audio is None else list(audio.shape)
@@ -115,13 +112,7 @@ class SAiDDenoiser(nn.Module):
             raise ValueError(
                 f"cond['audio']: expected {c.audio_dim} features, got {list(audio.shape)}"
             )
-        for key, shape in (("mask", (b, length)), ("drop_speaker", (b,))):
-            value = cond.get(key)
-            if value is not None and (value.dtype != torch.bool or tuple(value.shape) != shape):
-                raise ValueError(
-                    f"cond[{key!r}]: expected bool {list(shape)}, "
-                    f"got {value.dtype} {list(value.shape)}"
-                )
+        check_bool_masks(cond, {"mask": (b, length), "drop_speaker": (b,)})
 
     def _context(self, audio: Tensor, cond: Mapping[str, Tensor], dtype: torch.dtype) -> Tensor:
         """The cross-attention context ``[B, La, audio_dim]``: audio, or the null embedding on
