@@ -20,8 +20,9 @@ Peers keep their own protocols (:class:`Protocol`): DiffuseStyleGesture+ blends 
 linearly (weights ``(j + 1) / (S + 1)``); DiffSHEG has no seed frames: its windows overlap by
 ``overlap`` frames and the overlap of each new window is IN-PAINTED from the previous window's
 tail (the sampler receives ``cond["known"]`` ``[B, W, Dx]`` and ``cond["known_mask"]`` ``[B, W]``
-and keeps those frames on the forward-noised known values at every step, RePaint-style), then
-the overlap is blended linearly.
+and keeps those frames on the forward-noised known values at every step, RePaint-style, on
+DiffSHEG's own schedule when configured: :mod:`adm.sampling.repaint`), then the overlap is
+blended linearly.
 - Windows with the same index of all clips go in one batch (at most ``batch`` rows; clips
   that have ended drop out): the autoregressive loop runs as many window steps as the
   longest clip needs, not as the clips need together.
