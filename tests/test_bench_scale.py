@@ -91,3 +91,16 @@ def test_the_report_gives_both_sizes_and_their_ratio():
     assert clips.split(" | ")[1:4] == ["48", "520", "10.8x"]
     (dag,) = [row for row in table if "snakemake -n`, wall" in row]
     assert "2.0x" in dag and "measured" in dag
+
+
+def test_a_train_part_of_the_rehearsal_alone_reports_its_steps_and_no_ratio():
+    config = scale.base_config(ROOT)
+    results = {"plan": {s: scale.plan(config, s) for s in ("bundled", "beat")}}
+    beat = {"held_bytes": 5 * scale.GIB, "peak_rss": 7 * scale.GIB, "load_s": 190.0}
+    results["train"] = {"beat": {"float16": {**beat, "steps": 300, "step_s": 2.5}}}
+    table = scale.report(results).splitlines()
+    assert not [row for row in table if "float32" in row]  # not measured: no row
+    (step,) = [row for row in table if "training step" in row]
+    assert "mean of 300, float16" in step
+    cells = step.split(" | ")
+    assert cells[1] == "-" and cells[3] == "-" and cells[2].startswith("2.5")
