@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from adm.models.camn_config import CaMNConfig, body_hand_columns
 from adm.models.camn_layers import ConvNormAct, ConvStack, MaskedBiLSTM, ResidualConvBlock, WordTCN
-from adm.models.checks import check_bool_masks, check_features, check_seed
+from adm.models.checks import check_audio, check_bool_masks, check_features, check_seed
 from adm.models.ids import check_ids
 from adm.models.registry import register_denoiser
 
@@ -146,11 +146,7 @@ class CaMN(nn.Module):
     def _check_inputs(self, cond: Mapping[str, Tensor]) -> tuple[int, int]:
         """Shape checks naming the offending ``cond`` key; reads metadata only. Returns (B, T)."""
         c = self.config
-        audio = cond.get("audio")
-        if audio is None or audio.dim() != 3 or audio.shape[-1] != c.audio_dim:
-            got = None if audio is None else list(audio.shape)
-            raise ValueError(f"cond['audio']: expected [B, T, {c.audio_dim}], got {got}")
-        b, length = audio.shape[:2]
+        b, length = check_audio(cond, c.audio_dim)
         if c.text_dim > 0:  # a text-free CaMN ignores any text it is given
             check_features(cond, "text", b, length, c.text_dim)
         if c.use_face:

@@ -29,6 +29,15 @@ def check_noisy_input(x_t: Tensor, t: Tensor, x_dim: int, tasks) -> tuple[int, i
     return b, length
 
 
+def check_audio(cond: Mapping[str, Tensor], audio_dim: int) -> tuple[int, int]:
+    """``cond["audio"]`` ``[B, T, audio_dim]`` of a network without ``x_t`` (a regression
+    network: the audio sets the window); returns ``(B, T)``."""
+    audio = cond.get("audio")
+    if audio is None or audio.dim() != 3 or audio.shape[-1] != audio_dim:
+        raise ValueError(f"cond['audio']: expected [B, T, {audio_dim}], got {_shape(audio)}")
+    return audio.shape[0], audio.shape[1]
+
+
 def check_features(cond: Mapping[str, Tensor], key: str, b: int, length: int, width: int) -> None:
     """``cond[key]`` ``[B, T, width]``; absent is allowed only when ``width`` is 0."""
     value = cond.get(key)

@@ -40,6 +40,13 @@ from torch import Tensor, nn
 
 from adm.config import from_dict
 from adm.errors import ConfigError
+from adm.models.checks import (
+    check_audio,
+    check_bool_masks,
+    check_features,
+    check_seed,
+    check_speaker,
+)
 from adm.models.mambatalk.blocks import (
     MLP,
     MambaStack,
@@ -253,34 +260,11 @@ class MambaTalk(nn.Module):
     def _check(self, cond: Mapping[str, Tensor]) -> tuple[int, int]:
         """Shape checks naming the cond key; reads no tensor values (no host sync)."""
         c = self.config
-        audio = cond.get("audio")
-        if audio is None or audio.dim() != 3 or audio.shape[-1] != c.audio_dim:
-            got = None if audio is None else list(audio.shape)
-            raise ValueError(f"cond['audio']: expected [B, T, {c.audio_dim}], got {got}")
-        b, length = audio.shape[:2]
-        text = cond.get("text")
-        if text is None or tuple(text.shape) != (b, length, c.text_dim):
-            got = None if text is None else list(text.shape)
-            raise ValueError(f"cond['text']: expected [{b}, {length}, {c.text_dim}], got {got}")
-        speaker = cond.get("speaker")
-        if speaker is None or tuple(speaker.shape) != (b,):
-            got = None if speaker is None else list(speaker.shape)
-            raise ValueError(f"cond['speaker']: expected shape [{b}], got {got}")
-        if c.seed_frames > 0:
-            seed = cond.get("seed")
-            expected = (b, c.seed_frames, self.x_dim)
-            if seed is None or tuple(seed.shape) != expected:
-                got = None if seed is None else list(seed.shape)
-                raise ValueError(f"cond['seed']: expected {list(expected)}, got {got}")
-            if length < c.seed_frames:
-                raise ValueError(f"cond['audio']: {length} frames, fewer than {c.seed_frames} seed")
-        for key, shape in (("mask", (b, length)), ("drop_speaker", (b,))):
-            value = cond.get(key)
-            if value is not None and (value.dtype != torch.bool or tuple(value.shape) != shape):
-                raise ValueError(
-                    f"cond[{key!r}]: expected bool {list(shape)}, "
-                    f"got {value.dtype} {list(value.shape)}"
-                )
+        b, length = check_audio(cond, c.audio_dim)
+        check_features(cond, "text", b, length, c.text_dim)
+        check_speaker(cond, b)
+        check_seed(cond, b, length, c.seed_frames, self.x_dim, "cond['audio']")
+        check_bool_masks(cond, {"mask": (b, length), "drop_speaker": (b,)})
         return b, length
 
     def _speakers(self, cond: Mapping[str, Tensor], length: int) -> tuple[Tensor, Tensor]:
