@@ -468,6 +468,21 @@ def _row(what: str, a: float | None, b: float | None, unit: str, how: str) -> st
     return f"| {what} | {_fmt(a, unit)} | {_fmt(b, unit)} | {ratio} | {how} |"
 
 
+def _both(
+    what: str, part: dict[str, Any], keys: tuple[str, ...], unit: str, how: str = "measured"
+) -> str:
+    """The row of one figure of a part measured on both corpora: ``part[shape][keys...]`` for
+    the bundled corpus and the rehearsal ("-" where a corpus was not measured)."""
+
+    def value(shape: str) -> float | None:
+        node: Any = part.get(shape, {})
+        for key in keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node
+
+    return _row(what, value("bundled"), value("beat"), unit, how)
+
+
 def report(results: dict[str, Any]) -> str:
     lines = [
         "| stage | bundled | rehearsal (BEAT-sized) | ratio | how |",
@@ -482,24 +497,8 @@ def report(results: dict[str, Any]) -> str:
     )
     if "dag" in results:
         d = results["dag"]
-        lines.append(
-            _row(
-                "`snakemake -n`, wall (median)",
-                d["bundled"]["wall"],
-                d["beat"]["wall"],
-                "s",
-                "measured",
-            )
-        )
-        lines.append(
-            _row(
-                "`snakemake -n`, CPU (median)",
-                d["bundled"]["cpu"],
-                d["beat"]["cpu"],
-                "s",
-                "measured",
-            )
-        )
+        lines.append(_both("`snakemake -n`, wall (median)", d, ("wall",), "s"))
+        lines.append(_both("`snakemake -n`, CPU (median)", d, ("cpu",), "s"))
     if "data" in results:
         pr = results["data"]["projected"]
         longest = results["data"]["runs"][-1]
@@ -536,93 +535,32 @@ def report(results: dict[str, Any]) -> str:
     if "train" in results:
         t = results["train"]
         for dtype in DTYPES:
-            bt = t.get("bundled", {}).get(dtype, {})
-            rt = t.get("beat", {}).get(dtype, {})
-            if not (bt or rt):
+            if not any(dtype in t.get(shape, {}) for shape in ("bundled", "beat")):
                 continue
-            lines.append(
-                _row(
-                    f"training corpus in memory, {dtype} conditions",
-                    bt.get("held_bytes"),
-                    rt.get("held_bytes"),
-                    "GiB",
-                    "measured",
-                )
-            )
-            lines.append(
-                _row(
-                    f"training process peak RSS, {dtype}",
-                    bt.get("peak_rss"),
-                    rt.get("peak_rss"),
-                    "GiB",
-                    "measured",
-                )
-            )
-            lines.append(
-                _row(
-                    f"corpus load time, {dtype}",
-                    bt.get("load_s"),
-                    rt.get("load_s"),
-                    "s",
-                    "measured",
-                )
-            )
-            steps = bt.get("steps") or rt.get("steps")
+            steps = max(t.get(shape, {}).get(dtype, {}).get("steps", 0) for shape in t)
+            rows = [
+                (f"training corpus in memory, {dtype} conditions", "held_bytes", "GiB"),
+                (f"training process peak RSS, {dtype}", "peak_rss", "GiB"),
+                (f"corpus load time, {dtype}", "load_s", "s"),
+            ]
             if steps:
-                lines.append(
-                    _row(
-                        f"paper-size training step, batch 16, CPU, mean of {steps}, {dtype}",
-                        bt.get("step_s"),
-                        rt.get("step_s"),
-                        "s",
-                        "measured",
-                    )
-                )
+                label = f"paper-size training step, batch 16, CPU, mean of {steps}, {dtype}"
+                rows.append((label, "step_s", "s"))
+            for what, key, unit in rows:
+                lines.append(_both(what, t, (dtype, key), unit))
     if "evaluate" in results:
         e = results["evaluate"]
-        lines.append(
-            _row(
-                "one evaluation (reference given), wall",
-                e["bundled"]["evaluation_s"],
-                e["beat"]["evaluation_s"],
-                "s",
-                "measured",
-            )
-        )
-        lines.append(
-            _row(
-                "cold evaluation (reference + evaluation), wall",
-                e["bundled"]["cold_s"],
-                e["beat"]["cold_s"],
-                "s",
-                "measured",
-            )
-        )
-        lines.append(
-            _row(
-                "evaluation peak RSS",
-                e["bundled"]["peak_rss"],
-                e["beat"]["peak_rss"],
-                "GiB",
-                "measured",
-            )
-        )
+        lines.append(_both("one evaluation (reference given), wall", e, ("evaluation_s",), "s"))
+        lines.append(_both("cold evaluation (reference + evaluation), wall", e, ("cold_s",), "s"))
+        lines.append(_both("evaluation peak RSS", e, ("peak_rss",), "GiB"))
     if "sample" in results:
         s = results["sample"]
+        lines.append(_both("sampling the longest test clip, peak RSS", s, ("peak_rss",), "GiB"))
         lines.append(
-            _row(
-                "sampling the longest test clip, peak RSS",
-                s["bundled"]["peak_rss"],
-                s["beat"]["peak_rss"],
-                "GiB",
-                "measured",
-            )
-        )
-        lines.append(
-            _row(
+            _both(
                 "sampling the longest test clip, ms per network call (all its windows)",
-                s["bundled"]["ms_per_call"],
-                s["beat"]["ms_per_call"],
+                s,
+                ("ms_per_call",),
                 "",
                 "measured (DDIM, CPU)",
             )
