@@ -85,14 +85,6 @@ def get_corpus_files(source):
     return files.corpus_files(EXPERIMENT, source)
 
 
-def get_clip_wav(wildcards):
-    return files.clip_sources(EXPERIMENT, wildcards.clip)["wav"]
-
-
-def get_clip_textgrid(wildcards):
-    return files.clip_sources(EXPERIMENT, wildcards.clip)["TextGrid"]
-
-
 def get_prepared_clips():
     return files.prepared_clips(EXPERIMENT)
 
@@ -125,6 +117,10 @@ def get_train_gpus(wildcards):
     return train_job_gpus(EXPERIMENT, wildcards.variant)
 
 
+def get_clip_batches():
+    return files.clip_batch_files(EXPERIMENT)
+
+
 def get_feature_files(kind):
     return files.feature_files(EXPERIMENT, kind)
 
@@ -139,6 +135,18 @@ def get_table_metrics(table):
 
 def get_scalars_files():
     return files.scalars_files(EXPERIMENT)
+
+
+def get_sample_seeds():
+    return " ".join(str(s) for s in EXPERIMENT.sample_seeds())
+
+
+def get_variant_sample_dirs():
+    return files.variant_sample_dirs(EXPERIMENT)
+
+
+def get_variant_metrics_files():
+    return files.variant_metrics_files(EXPERIMENT)
 
 
 def get_sample_dirs():

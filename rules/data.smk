@@ -40,21 +40,29 @@ rule download_beat:
         "--config {params.cfg:q} > {log} 2>&1"
 
 
-rule prepare_clip:
-    input:
-        corpus=get_corpus_manifest(),
-    output:
-        layout.clip("{clip}"),
-    log:
-        layout.log("data/prepare/{clip}"),
-    conda:
-        "../envs/adm.yaml"
-    params:
-        root=get_corpus_folder,
-        cfg=get_params("prepare"),
-    shell:
-        "adm prepare --clip {wildcards.clip} --root {params.root} --out {output} "
-        "--config {params.cfg:q} > {log} 2>&1"
+# One job per batch of a speaker's clips (data.clips_per_job), each writing every clip's own
+# Parquet: per-clip jobs spent most of their time starting up. Snakemake cannot derive a list
+# of outputs from a wildcard, hence one named rule per batch (prepare_clip_speaker2_0, ...).
+for batch, batch_files in get_clip_batches().items():
+
+    rule:
+        name:
+            f"prepare_clip_{batch}"
+        input:
+            corpus=get_corpus_manifest(),
+        output:
+            batch_files["clips"],
+        log:
+            layout.log(f"data/prepare/{batch}"),
+        conda:
+            "../envs/adm.yaml"
+        params:
+            stems=batch_files["stems"],
+            root=get_corpus_folder,
+            cfg=get_params("prepare"),
+        shell:
+            "adm prepare --clip {params.stems} --root {params.root} --out {output} "
+            "--config {params.cfg:q} > {log} 2>&1"
 
 
 rule split:

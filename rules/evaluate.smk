@@ -1,6 +1,7 @@
 # Evaluation: the metric models (FGD motion autoencoder, face VAE) trained on the train split,
 # the test set's ground-truth statistics (computed once, shared by every evaluation), and one
-# metrics file per variant and sampling seed, plus a mean-pose baseline.
+# metrics file per variant and sampling seed (a variant's seeds in one job), plus a mean-pose
+# baseline.
 
 
 rule fit_metric_model:
@@ -49,7 +50,7 @@ rule metric_reference:
 
 rule evaluate:
     input:
-        samples=layout.sample_dir("{variant}", "{seed}"),
+        samples=get_variant_sample_dirs(),
         ema=layout.train_file("{variant}", "ema.safetensors"),
         test=layout.split_list("test"),
         norm=layout.NORM_STATS,
@@ -57,19 +58,20 @@ rule evaluate:
         face=layout.metric_model("face"),
         reference=layout.REFERENCE,
     output:
-        layout.metrics("{variant}", "{seed}"),
+        get_variant_metrics_files(),
     log:
-        layout.log("evaluate/{variant}/seed{seed}"),
+        layout.log("evaluate/{variant}"),
     conda:
         "../envs/adm.yaml"
     threads: THREADS["evaluate"]
     params:
         clips=layout.CLIPS,
         root=get_corpus_root(),
+        seeds=get_sample_seeds(),
         cfg=get_params("evaluate"),
     shell:
         "adm evaluate --samples {input.samples} --checkpoint {input.ema} "
-        "--variant {wildcards.variant} --seed {wildcards.seed} --clips-dir {params.clips} "
+        "--variant {wildcards.variant} --seed {params.seeds} --clips-dir {params.clips} "
         "--split {input.test} --corpus-root {params.root} --norm {input.norm} "
         "--motion-ae {input.motion} --face-vae {input.face} --reference {input.reference} "
         "--out {output} --config {params.cfg:q} --threads {threads} > {log} 2>&1"

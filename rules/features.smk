@@ -42,43 +42,51 @@ rule filter_vectors:
         "--config {params.cfg:q} > {log} 2>&1"
 
 
-rule audio_features:
-    input:
-        clip=layout.clip("{clip}"),
-        corpus=get_corpus_manifest(),
-    output:
-        layout.feature("audio", "{clip}"),
-    log:
-        layout.log("features/audio/{clip}"),
-    conda:
-        "../envs/adm.yaml"
-    resources:
-        gpu=get_feature_gpus(),
-    params:
-        wav=get_clip_wav,
-        cfg=get_params("audio-features"),
-    shell:
-        "adm audio-features --clip {input.clip} --wav {params.wav} --out {output} "
-        "--config {params.cfg:q} > {log} 2>&1"
+# One audio and one text job per batch of a speaker's clips (data.clips_per_job; see
+# prepare_clip), each writing every clip's own table: a job's start-up (librosa's kernels,
+# WavLM, the word vectors) takes seconds and a clip's features a fraction of one.
+for batch, batch_files in get_clip_batches().items():
 
+    rule:
+        name:
+            f"audio_features_{batch}"
+        input:
+            clips=batch_files["clips"],
+            corpus=get_corpus_manifest(),
+        output:
+            batch_files["audio"],
+        log:
+            layout.log(f"features/audio/{batch}"),
+        conda:
+            "../envs/adm.yaml"
+        resources:
+            gpu=get_feature_gpus(),
+        params:
+            wavs=batch_files["wavs"],
+            cfg=get_params("audio-features"),
+        shell:
+            "adm audio-features --clip {input.clips} --wav {params.wavs} --out {output} "
+            "--config {params.cfg:q} > {log} 2>&1"
 
-rule text_features:
-    input:
-        clip=layout.clip("{clip}"),
-        corpus=get_corpus_manifest(),
-        vectors=get_text_vectors(),
-    output:
-        layout.feature("text", "{clip}"),
-    log:
-        layout.log("features/text/{clip}"),
-    conda:
-        "../envs/adm.yaml"
-    params:
-        textgrid=get_clip_textgrid,
-        cfg=get_params("text-features"),
-    shell:
-        "adm text-features --clip {input.clip} --textgrid {params.textgrid} "
-        "--vectors {input.vectors} --out {output} --config {params.cfg:q} > {log} 2>&1"
+    rule:
+        name:
+            f"text_features_{batch}"
+        input:
+            clips=batch_files["clips"],
+            corpus=get_corpus_manifest(),
+            vectors=get_text_vectors(),
+        output:
+            batch_files["text"],
+        log:
+            layout.log(f"features/text/{batch}"),
+        conda:
+            "../envs/adm.yaml"
+        params:
+            textgrids=batch_files["textgrids"],
+            cfg=get_params("text-features"),
+        shell:
+            "adm text-features --clip {input.clips} --textgrid {params.textgrids} "
+            "--vectors {input.vectors} --out {output} --config {params.cfg:q} > {log} 2>&1"
 
 
 rule features_done:

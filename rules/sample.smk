@@ -1,4 +1,5 @@
-# Sampling: whole test clips per variant and sampling seed -> Parquet, BVH and face JSON.
+# Sampling: whole test clips per variant, every sampling seed in one job (the model and the
+# clips load once) -> one folder per seed of Parquet, BVH and face JSON.
 
 
 rule sample:
@@ -7,9 +8,9 @@ rule sample:
         features=layout.FEATURES_DONE,
         test=layout.split_list("test"),
     output:
-        directory(layout.sample_dir("{variant}", "{seed}")),
+        [directory(d) for d in get_variant_sample_dirs()],
     log:
-        layout.log("sample/{variant}/seed{seed}"),
+        layout.log("sample/{variant}"),
     conda:
         "../envs/adm.yaml"
     threads: THREADS["sample"]
@@ -19,9 +20,10 @@ rule sample:
         clips=layout.CLIPS,
         audio=layout.feature_dir("audio"),
         text=layout.feature_dir("text"),
+        seeds=get_sample_seeds(),
         cfg=get_sample_params,
     shell:
         "adm sample --checkpoint {input.ema} --clips-dir {params.clips} "
         "--audio-dir {params.audio} --text-dir {params.text} --split {input.test} "
-        "--seed {wildcards.seed} --outdir {output} --config {params.cfg:q} "
+        "--seed {params.seeds} --outdir {output} --config {params.cfg:q} "
         "--threads {threads} > {log} 2>&1"

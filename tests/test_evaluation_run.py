@@ -380,3 +380,35 @@ def test_cli_on_face_only_samples(data, capsys):
     assert len(lines) == 1 and "4_lawrence_0_1_1.parquet" in lines[0]
     assert "'face'" in lines[0] and "frame 11 " in lines[0] and "Traceback" not in err
     assert not out.exists()
+
+
+def test_cli_evaluates_several_seeds_in_one_run_as_one_run_each(data, capsys):
+    """The pipeline evaluates a variant's seeds in one job: each file equals its own run's."""
+    root = data["root"]
+    folders = {
+        1: _samples(data, "multi1", 0.05, tasks=("face",), seed=1),
+        2: _samples(data, "multi2", 0.2, tasks=("face",), seed=2),
+    }
+    common = [
+        "--clips-dir", str(data["clips"]), "--split", str(root / "test.txt"),
+        "--corpus-root", str(data["corpus"]), "--norm", str(root / "norm.json"),
+        "--face-vae", str(root / "vae.safetensors"), "--variant", "a2e",
+        "--config", json.dumps({"wind_repeats": 2, "face_stride": 2}),
+    ]  # fmt: skip
+    together = [root / "multi" / "seed1.json", root / "multi" / "seed2.json"]
+    argv = ["--samples", *map(str, folders.values()), "--seed", "1", "2"]
+    assert run("evaluate", [*common, *argv, "--out", *map(str, together)]) == 0
+    for (seed, folder), out in zip(folders.items(), together, strict=True):
+        alone = root / "alone" / f"seed{seed}.json"
+        argv = ["--samples", str(folder), "--seed", str(seed), "--out", str(alone)]
+        assert run("evaluate", [*common, *argv]) == 0
+        a, b = json.loads(out.read_text()), json.loads(alone.read_text())
+        assert a["seed"] == seed and a["metrics"] == b["metrics"] and a["wind"] == b["wind"]
+    first, second = (json.loads(p.read_text())["metrics"]["fd"] for p in together)
+    assert first < second  # more noise, further from the ground truth
+    capsys.readouterr()
+    short = ["--samples", *map(str, folders.values()), "--seed", "1", "--out", str(root / "x.json")]
+    assert run("evaluate", [*common, *short]) == 1
+    err = capsys.readouterr().err
+    assert "one seed and one output per folder" in err and "Traceback" not in err
+    assert not (root / "x.json").exists()

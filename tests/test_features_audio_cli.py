@@ -104,3 +104,56 @@ def test_a_missing_clip_is_named(tmp_path, capsys):
     argv = ["--clip", str(missing), "--wav", str(wav), "--out", str(tmp_path / "o.parquet")]
     assert run("audio-features", argv) == 1
     assert str(missing) in capsys.readouterr().err
+
+
+def _speech_like(path, seconds: float, pitch: float) -> None:
+    """A voiced tone in bursts (so the prosody and onset blocks see voicing and onsets)."""
+    t = np.arange(int(seconds * SR)) / SR
+    tone = 0.3 * np.sin(2 * np.pi * pitch * t) * (np.sin(2 * np.pi * 3 * t) > 0)
+    write_wav(path, tone, SR, sample_format="int16")
+
+
+def test_a_batch_writes_each_clip_exactly_as_its_own_job_would(tmp_path):
+    """The pipeline runs one job per batch of clips: every table (values and metadata) equals
+    the one a job of that clip alone writes."""
+    clips, wavs = [], []
+    for i, (frames, pitch) in enumerate([(60, 120.0), (45, 210.0), (90, 160.0)]):
+        clips.append(tmp_path / f"clip{i}.parquet")
+        wavs.append(tmp_path / f"clip{i}.wav")
+        make_clip(clips[-1], frames)
+        _speech_like(wavs[-1], frames / FPS, pitch)
+    batch = [tmp_path / "batch" / f"{i}.parquet" for i in range(3)]
+    argv = ["--clip", *map(str, clips), "--wav", *map(str, wavs), "--out", *map(str, batch)]
+    assert run("audio-features", argv) == 0
+    for clip, wav, out in zip(clips, wavs, batch, strict=True):
+        alone = tmp_path / "alone" / out.name
+        argv = ["--clip", str(clip), "--wav", str(wav), "--out", str(alone)]
+        assert run("audio-features", argv) == 0
+        a, b = read_frames(out), read_frames(alone)
+        np.testing.assert_array_equal(a["audio"], b["audio"])
+        assert a.metadata == b.metadata
+    assert not np.array_equal(read_frames(batch[0])["audio"][:45], read_frames(batch[1])["audio"])
+
+
+def test_a_batch_with_unequal_file_lists_is_refused(tmp_path, capsys):
+    clip, wav = tmp_path / "clip.parquet", tmp_path / "a.wav"
+    make_clip(clip, 30)
+    write_wav(wav, np.zeros(SR, np.float32), SR)
+    outs = [tmp_path / "o1.parquet", tmp_path / "o2.parquet"]
+    argv = ["--clip", str(clip), "--wav", str(wav), "--out", *map(str, outs)]
+    assert run("audio-features", argv) == 1
+    err = capsys.readouterr().err
+    assert "--clip 1, --wav 1, --out 2" in err and len(err.strip().splitlines()) == 1
+    assert not any(o.exists() for o in outs)
+
+
+def test_a_bad_clip_in_a_batch_is_named_before_any_table_is_written(tmp_path, capsys):
+    good, wav = tmp_path / "good.parquet", tmp_path / "a.wav"
+    make_clip(good, 30)
+    write_wav(wav, np.zeros(SR, np.float32), SR)
+    missing = tmp_path / "nope.parquet"
+    outs = [tmp_path / "o1.parquet", tmp_path / "o2.parquet"]
+    argv = ["--clip", str(good), str(missing), "--wav", str(wav), str(wav)]
+    assert run("audio-features", [*argv, "--out", *map(str, outs)]) == 1
+    assert str(missing) in capsys.readouterr().err
+    assert not any(o.exists() for o in outs)

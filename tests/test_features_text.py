@@ -234,3 +234,30 @@ def test_training_on_an_empty_corpus_is_an_error(tmp_path, capsys):
     assert run("fasttext-train", argv) == 1
     assert "no words" in capsys.readouterr().err
     assert not (tmp_path / "m.bin").exists()
+
+
+@pytest.mark.parametrize("source", ["vec", "trained"])
+def test_a_batch_writes_each_clip_exactly_as_its_own_job_would(tmp_path, vec_file, source):
+    """One job opens the vectors once for a batch of clips (the union of their words): each
+    clip's table (values, unknown words, metadata) equals the one its own job writes."""
+    if source == "vec":
+        vectors, config = vec_file, {"source": "vec", "dim": 4}
+    else:
+        vectors, _ = train(tmp_path, "corpus.bin", {"dim": 16, "epoch": 2})
+        config = {"source": "trained", "dim": 16}
+    words = [WORDS, [(0.1, 0.4, "dog"), (0.5, 0.9, "the"), (1.0, 1.2, "qwxz")], []]
+    clips = [clip(tmp_path / f"c{i}.parquet", 45 + 15 * i) for i in range(3)]
+    grids = [grid(tmp_path / f"g{i}.TextGrid", w) for i, w in enumerate(words)]
+    outs = [tmp_path / "batch" / f"{i}.parquet" for i in range(3)]
+    argv = ["--clip", *map(str, clips), "--textgrid", *map(str, grids), "--out", *map(str, outs)]
+    argv += ["--vectors", str(vectors), "--config", json.dumps(config)]
+    assert run("text-features", argv) == 0
+    for c, g, out in zip(clips, grids, outs, strict=True):
+        alone = tmp_path / "alone" / out.name
+        argv = ["--clip", str(c), "--textgrid", str(g), "--out", str(alone)]
+        argv += ["--vectors", str(vectors), "--config", json.dumps(config)]
+        assert run("text-features", argv) == 0
+        a, b = read_frames(out), read_frames(alone)
+        np.testing.assert_array_equal(a["text"], b["text"])
+        assert a.metadata == b.metadata and a["text"].shape[0] == b.metadata["num_frames"]
+    assert read_frames(outs[1]).metadata["unknown_words"] == ["qwxz"]

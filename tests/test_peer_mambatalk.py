@@ -405,3 +405,124 @@ def test_stage2_overfits_one_batch_with_its_own_objective():
     acc1 = accuracy(model(cond))
     assert losses[-1] * 10 <= losses[0], (losses[0], losses[-1])
     assert acc0 < 0.3 and acc1 > 0.9, (acc0, acc1)
+
+
+# ---------------------------------------------------------------- masked-motion passes
+def test_the_motion_input_shows_the_motion_where_known_and_the_query_elsewhere():
+    """MambaTalk's masked passes: the ground truth where ``known``, the learnable query
+    elsewhere; nothing known reads no motion at all, and the seed is then not used."""
+    model = _model().eval()
+    cond = _cond(model)
+    g = torch.Generator().manual_seed(3)
+    motion = torch.randn(2, W, model.x_dim, generator=g)
+    other = motion + torch.randn(2, W, model.x_dim, generator=g)
+    nothing = torch.zeros(2, W, model.x_dim, dtype=torch.bool)
+    a = model({**cond, "motion": motion, "known": nothing})["latent"]["upper"]
+    b = model({**cond, "motion": other, "known": nothing, "seed": cond["seed"] + 5})
+    assert torch.equal(a, b["latent"]["upper"])
+    half = torch.rand(2, W, model.x_dim, generator=g) < 0.5
+    shown = model({**cond, "motion": motion, "known": half})["latent"]["upper"]
+    changed = torch.where(half, other, motion)  # differs only where shown
+    assert not torch.allclose(
+        model({**cond, "motion": changed, "known": half})["latent"]["upper"], shown
+    )
+    hidden_changed = torch.where(half, motion, other)  # differs only where hidden
+    same = model({**cond, "motion": hidden_changed, "known": half})["latent"]["upper"]
+    assert torch.equal(same, shown)
+    # the output's rerun is the same network call
+    rerun = model(cond)["with_motion"](motion, half)["latent"]["upper"]
+    assert torch.equal(rerun, shown)
+    with pytest.raises(ValueError, match=r"cond\['motion'\] and cond\['known'\]"):
+        model({**cond, "known": half})
+    with pytest.raises(ValueError, match=r"cond\['known'\]: expected bool"):
+        model({**cond, "motion": motion, "known": half.float()})
+
+
+def test_training_adds_the_masked_passes_with_a_growing_mask_and_validation_does_not():
+    objective = build_objective({"name": "mambatalk"})
+    assert objective.draws_motion_noise
+    assert objective.mask_ratio(0.0) == pytest.approx(0.05)
+    assert objective.mask_ratio(0.5) == pytest.approx(0.525) and objective.mask_ratio(1.0) == 1.0
+    x0 = torch.randn(2, W, 192, generator=torch.Generator().manual_seed(4))
+    noise = torch.rand(2, W, 192, generator=torch.Generator().manual_seed(5))
+    known = noise >= 0.525  # the mask at half-way: each element hidden with probability 0.525
+    for dropout in (0.0, 0.3):
+        model = _model(dropout=dropout).train()
+        cond = _cond(model)
+        torch.manual_seed(8)
+        inputs = _inputs(model, cond, x0, model(cond))
+        train = objective(LossInputs(**{**vars(inputs), "progress": 0.5, "motion_noise": noise}))
+        names = {
+            f"{p}_{k}{s}"
+            for p in ("upper", "hands")
+            for k in ("code", "latent")
+            for s in ("", "_masked")
+        }
+        assert set(train["gesture"]) == names
+        # both passes in one term: with the same dropout draws, twice one pass (MambaTalk's
+        # weights: 3 x latent MSE and cross-entropy weight 1 per pass)
+        torch.manual_seed(8)
+        model(cond)  # the first pass's draws
+        once = model(cond)["with_motion"](x0, known)
+        target = model.encode_targets(x0, cond["mask"])
+        mse = (once["latent"]["hands"] - target["latent"]["hands"]).square().mean()
+        if dropout == 0.0:  # the passes are equal: run once, counted twice
+            torch.testing.assert_close(
+                train["gesture"]["hands_latent_masked"], 2 * 3 * mse, rtol=1e-5, atol=0
+            )
+        else:  # two different dropout draws: not twice the first one
+            assert not torch.allclose(train["gesture"]["hands_latent_masked"], 2 * 3 * mse)
+        assert set(objective(inputs)["face"]) == {"face_code", "face_latent"}  # validation
+    none = build_objective({"name": "mambatalk", "masked_passes": 0})
+    assert not none.draws_motion_noise
+    with pytest.raises(ConfigError, match="objective.masked_passes"):
+        build_objective({"name": "mambatalk", "masked_passes": -1})
+    with pytest.raises(ConfigError, match="objective.mask_ratio_start"):
+        build_objective({"name": "mambatalk", "mask_ratio_start": 1.5})
+
+
+def _trainer(iterations: int):
+    from adm.diffusion import make_diffusion
+    from adm.training.config import TrainConfig
+    from adm.training.distributed import DistContext
+    from adm.training.step import Trainer
+    from adm.weighting import build_weighting
+
+    model = _model(seed=2, dropout=0.2)  # dropout on: the two masked passes differ
+    cfg = TrainConfig(batch=2, window=W, seed_frames=S, iterations=iterations, lr=1e-3)
+    weighting = build_weighting("uncertainty", model.config.tasks)
+    diffusion = make_diffusion("cosine", 20, "x0")
+    objective = build_objective({"name": "mambatalk"})
+    return Trainer(model, weighting, diffusion, cfg, DistContext(), objective)
+
+
+def test_trainer_steps_with_masked_passes_resume_exactly():
+    """The masks come from the trainer's checkpointed noise generator and the step count, the
+    dropout from the global generator: 2 steps, a restored trainer's 2 more steps, equal 4
+    straight steps bit for bit."""
+    from adm.training.dataset import Batch
+    from adm.training.rng import capture_rng, restore_rng
+
+    g = torch.Generator().manual_seed(6)
+    x0 = torch.randn(2, W, 192, generator=g)
+    cond = _cond(_model(), seed=6)
+    cond["seed"] = x0[:, :S].clone()
+    batch = Batch(x0, cond)
+    straight = _trainer(4)
+    losses = [straight.train_step(batch) for _ in range(4)]
+    assert set(losses[0]) == {"total", "gesture", "face"}
+    split = _trainer(4)
+    for _ in range(2):
+        split.train_step(batch)
+    state = {k: v.clone() for k, v in split.module.state_dict().items()}
+    optimizer, rng = split.optimizer.state_dict(), capture_rng(split.generators())
+    resumed = _trainer(4)
+    resumed.module.load_state_dict(state)
+    resumed.optimizer.load_state_dict(optimizer)
+    resumed.step = 2
+    torch.manual_seed(99)  # disturbed: the restore must put every generator back
+    restore_rng(rng, resumed.generators())
+    for _ in range(2):
+        resumed.train_step(batch)
+    for key, value in straight.module.state_dict().items():
+        assert torch.equal(value, resumed.module.state_dict()[key]), key

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dryrun import job_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,11 +122,7 @@ def planned_jobs(workdir: Path, configfile: Path, *targets: str) -> dict[str, in
     """Jobs a dry run would execute, per rule."""
     result = snakemake(workdir, "-n", "--quiet", "rules", "--configfile", str(configfile), *targets)
     assert result.returncode == 0, result.stdout + result.stderr
-    return {
-        m[1]: int(m[2])
-        for m in re.finditer(r"^\s*([a-z_0-9]+)\s+(\d+)\s*$", result.stdout + result.stderr, re.M)
-        if m[1] not in ("total", "job", "count")
-    }
+    return job_counts(result.stdout + result.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +234,8 @@ def test_feature_changes_rerun_only_feature_jobs_and_their_dependents(pipeline):
         pipeline / "results", merge(TINY, {"features": {"audio": {"n_mels": 48}}})
     )
     jobs = planned_jobs(pipeline, changed)
-    assert jobs.get("audio_features") == 8  # every clip
+    # every clip, in one job per speaker (4 clips each, data.clips_per_job 16)
+    assert jobs.get("audio_features") == 2
     assert jobs.get("train") == len(VARIANTS)
     for rule in (
         "synthesize_corpus",

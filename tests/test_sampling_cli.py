@@ -301,3 +301,29 @@ def test_guidance_changes_the_sample(data, tmp_path):
     table = read_frames(tmp_path / "g3" / f"{clip[0]}.parquet")
     assert table.metadata["guidance"] == 3.0
     assert np.abs(table["gesture"] - _gesture(tmp_path / "g1", clip[0])).max() > 1e-3
+
+
+def test_several_seeds_in_one_run_equal_one_run_each(data, seed0, tmp_path, capsys):
+    """The pipeline samples a variant's seeds in one job: each folder equals its own run's."""
+    argv = [
+        "--checkpoint", str(data / "full" / "ema.safetensors"),
+        "--clips-dir", str(data / "clips"), "--audio-dir", str(data / "audio"),
+        "--text-dir", str(data / "text"), "--split", str(data / "test.txt"),
+        "--config", json.dumps({"sampler": "ddpm", "batch": 16}),
+    ]  # fmt: skip
+    both = [tmp_path / "both1", tmp_path / "both0"]
+    assert run("sample", [*argv, "--seed", "1", "0", "--outdir", *map(str, both)]) == 0
+    assert _run(data, tmp_path / "seed1", seed=1) == 0
+    for stem in CLIPS:
+        assert np.array_equal(_gesture(both[1], stem), _gesture(seed0, stem))
+        assert np.array_equal(_gesture(both[0], stem), _gesture(tmp_path / "seed1", stem))
+        meta = read_frames(both[0] / f"{stem}.parquet").metadata
+        assert meta["seed"] == 1
+    bad = [tmp_path / "x", tmp_path / "y"]
+    capsys.readouterr()
+    assert run("sample", [*argv, "--seed", "2", "--outdir", *map(str, bad)]) == 1
+    err = capsys.readouterr().err
+    assert "one output folder per seed" in err and len(err.strip().splitlines()) == 1
+    assert run("sample", [*argv, "--seed", "3", "3", "--outdir", *map(str, bad)]) == 1
+    assert "a seed is given twice" in capsys.readouterr().err
+    assert not any(p.exists() for p in bad)

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from adm.experiment.config import rule_family
+
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "workflow" / "profiles" / "slurm"
 HAVE_PLUGIN = importlib.util.find_spec("snakemake_executor_plugin_slurm") is not None
@@ -74,7 +76,8 @@ def _jobs(dry_run: str) -> dict[str, list[dict[str, str]]]:
         line = re.search(r"^\s+resources: (.*)$", block, re.M)
         if head and line:
             pairs = [item.split("=", 1) for item in line.group(1).split(", ") if "=" in item]
-            jobs.setdefault(head.group(1), []).append(dict(pairs))
+            # a per-clip stage's batches (prepare_clip_speaker2_0, ...) count as its rule
+            jobs.setdefault(rule_family(head.group(1)), []).append(dict(pairs))
     return jobs
 
 

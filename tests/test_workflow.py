@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import yaml
+from dryrun import job_counts
+
+from adm.experiment.config import rule_family
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,8 +64,11 @@ def test_dry_run_shows_the_whole_data_stage():
     result = snakemake("-n", "--forceall", "--quiet", "rules")
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
+    jobs = job_counts(out)
     for rule in ("synthesize_corpus", "prepare_clip", "split", "norm_stats"):
-        assert re.search(rf"^\s*{rule}\s+\d+", out, re.M), f"{rule} missing from:\n{out}"
+        assert jobs.get(rule), f"{rule} missing from:\n{out}"
+    # 48 bundled clips, 12 per speaker: one prepare and one feature job of each kind a speaker
+    assert jobs["prepare_clip"] == jobs["audio_features"] == jobs["text_features"] == 4, jobs
     assert "download_beat" not in out
 
 
@@ -76,8 +82,14 @@ def test_dry_run_with_real_beat_downloads_the_configured_speakers(tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert re.search(r"^\s*download_beat\s+1\b", out, re.M), out
-    # 118 speech + 12 conversation takes for each of the two speakers.
-    assert re.search(r"^\s*prepare_clip\s+260\b", out, re.M), out
+    # 118 speech + 12 conversation takes for each of the two speakers, 16 clips a job at most
+    # (data.clips_per_job): 9 jobs a speaker
+    assert job_counts(out)["prepare_clip"] == 18, out
+    one_each = tmp_path / "one_each.yaml"
+    cfg["data"]["clips_per_job"] = 1
+    one_each.write_text(yaml.safe_dump(cfg))
+    result = snakemake("-n", "--forceall", "--quiet", "rules", "--configfile", str(one_each))
+    assert job_counts(result.stdout + result.stderr)["prepare_clip"] == 260
     assert "synthesize_corpus" not in out
 
 
@@ -140,8 +152,10 @@ def test_jobs_read_the_raw_corpus_through_its_manifest(tmp_path):
         raw = [f for f in inputs if f.startswith(corpus)]
         if raw:
             assert raw == [corpus + "manifest.tsv"], (rule, raw)
-            readers[rule] = readers.get(rule, 0) + 1
-    assert readers["prepare_clip"] == readers["audio_features"] == 130, readers
-    assert readers["text_features"] == 130 and readers["fasttext_train"] == 1, readers
+            readers[rule_family(rule)] = readers.get(rule_family(rule), 0) + 1
+    assert readers["prepare_clip"] == 9, readers
+    # the per-clip stages take 16 clips a job (data.clips_per_job): ceil(130 / 16) = 9
+    assert readers["audio_features"] == readers["text_features"] == 9, readers
+    assert readers["fasttext_train"] == 1, readers
     (synth,) = [job for rule, job in fields if rule == "synthesize_corpus"]
     assert len(synth["output"].split(", ")) == 130 * 4 + 1  # bvh, json, wav, TextGrid + manifest

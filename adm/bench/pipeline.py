@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from adm.errors import BadInputError
+from adm.experiment.config import rule_family
 
 _STAMP = re.compile(r"^\[(\w{3} \w{3}\s+\d+ \d\d:\d\d:\d\d \d{4})\]")
 _RULE = re.compile(r"^(?:local)?rule (\w+):")
@@ -69,7 +70,7 @@ def parse_log(path: Path) -> RunTimes:
         if m := _STAMP.match(line):
             now = datetime.strptime(" ".join(m.group(1).split()), "%a %b %d %H:%M:%S %Y")
         elif m := _RULE.match(line):
-            rule = m.group(1)
+            rule = rule_family(m.group(1))  # a rule's batches count as one rule
         elif (m := _JOBID.match(line)) and rule is not None and now is not None:
             started[m.group(1)] = (rule, now)
             rule = None

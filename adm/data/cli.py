@@ -85,44 +85,62 @@ def download(args: argparse.Namespace) -> int:
 
 # --- adm prepare ---------------------------------------------------------------------------------
 def prepare_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="One BEAT-format clip -> one prepared Parquet file.")
-    p.add_argument("--clip", required=True, type=clip_name, help="clip stem, e.g. 2_scott_0_1_1")
+    p = argparse.ArgumentParser(
+        description="BEAT-format clips -> one prepared Parquet file each (the i-th --out "
+        "belongs to the i-th --clip)."
+    )
+    p.add_argument(
+        "--clip", required=True, nargs="+", type=clip_name, help="clip stems, e.g. 2_scott_0_1_1"
+    )
     p.add_argument("--root", required=True, help="corpus root holding <speaker>/<clip>.*")
-    p.add_argument("--out", required=True, help="output Parquet path")
+    p.add_argument("--out", required=True, nargs="+", help="each clip's output Parquet path")
     p.add_argument("--config", default="{}", help="PrepareConfig as a JSON object")
     return p
 
 
 def prepare(args: argparse.Namespace) -> int:
     from adm.config import from_dict, parse_json_arg
-    from adm.data.clips import find_clip_files, parse_clip_name
-    from adm.data.prepare import REQUIRED, prepare_clip, skipped_marker
     from adm.data.settings import PrepareConfig
-    from adm.errors import BadClipError, BadInputError
-    from adm.io.frames import write_frames
+    from adm.errors import BadInputError, ConfigError
 
     cfg = from_dict(PrepareConfig, parse_json_arg(args.config), "data.prepare")
     root = Path(args.root)
     if not root.is_dir():
         raise BadInputError(root, "corpus root folder not found (--root)")
-    files = find_clip_files(root, args.clip)
+    if len(args.clip) != len(args.out):
+        raise ConfigError(
+            f"--clip / --out: one output per clip is needed (got {len(args.clip)} clips, "
+            f"{len(args.out)} outputs)"
+        )
+    for stem, out in zip(args.clip, args.out, strict=True):
+        _prepare_one(stem, root, out, cfg)
+    return 0
+
+
+def _prepare_one(stem: str, root: Path, out: str, cfg) -> None:
+    """One clip of ``adm prepare``: its prepared table (or skip marker) written to ``out``."""
+    from adm.data.clips import find_clip_files, parse_clip_name
+    from adm.data.prepare import REQUIRED, prepare_clip, skipped_marker
+    from adm.errors import BadClipError
+    from adm.io.frames import write_frames
+
+    files = find_clip_files(root, stem)
     try:
         missing = [ext for ext in REQUIRED if ext not in files]
         if missing:
-            folder = root / str(parse_clip_name(args.clip).speaker)
+            folder = root / str(parse_clip_name(stem).speaker)
             also = f" (nor its {', '.join(missing[1:])})" if len(missing) > 1 else ""
             raise BadClipError(
-                folder / f"{args.clip}.{missing[0]}", f"required file of the clip not found{also}"
+                folder / f"{stem}.{missing[0]}", f"required file of the clip not found{also}"
             )
-        table = prepare_clip(args.clip, files, cfg)
+        table = prepare_clip(stem, files, cfg)
     except BadClipError as err:
         if cfg.on_bad_clip != "skip":
             raise
-        log.warning("skipping clip %s: %s", args.clip, err)
-        table = skipped_marker(args.clip, err)
-    write_frames(args.out, table.columns, table.metadata)
-    log.info("%s: %d frames at %d fps -> %s", args.clip, table.num_frames, cfg.fps, args.out)
-    return 0
+        log.warning("skipping clip %s: %s", stem, err)
+        table = skipped_marker(stem, err)
+    write_frames(out, table.columns, table.metadata)
+    log.info("%s: %d frames at %d fps -> %s", stem, table.num_frames, cfg.fps, out)
 
 
 # --- adm split -----------------------------------------------------------------------------------

@@ -110,8 +110,15 @@ class DataConfig:
     min_std: float = 1e-4
     synth: dict[str, Any] = field(default_factory=dict)
     beat: BeatSourceConfig = field(default_factory=BeatSourceConfig)
+    #: Clips one prepare, audio-feature or text-feature job handles (a speaker's clips only):
+    #: each job pays its start-up (libraries, librosa's kernels, WavLM, the word vectors) once.
+    clips_per_job: int = 16
 
     def __post_init__(self) -> None:
+        if isinstance(self.clips_per_job, bool) or self.clips_per_job < 1:
+            raise ConfigError(
+                f"data.clips_per_job: a whole number >= 1 is needed, got {self.clips_per_job!r}"
+            )
         if self.source == "synth":
             from adm.data.synth.config import SynthConfig
 

@@ -197,9 +197,11 @@ For the tasks the samples hold: gestures give FGD, diversity, l1div, Beat Align 
 and the corrected one) and SRGR; faces give FD, WInD (mean and std over mixture seeds) and the
 jawOpen Pearson r (pooled and per-clip mean). ``--baseline mean-pose`` replaces
 ``--samples``/``--checkpoint`` with the train mean pose and face on every frame (a floor).
-``--reference`` gives the test set's ground-truth statistics, computed once by
-``adm reference`` (refused when built from other files or settings); without it they
-are computed here first, with the same numbers. Config keys:
+Several ``--samples`` folders (one per sampling seed, with their ``--seed`` and ``--out`` in
+the same order) are evaluated one after the other in one process, which starts up (torch,
+the libraries' kernels) once. ``--reference`` gives the test set's ground-truth statistics,
+computed once by ``adm reference`` (refused when built from other files or settings); without
+it they are computed here first, with the same numbers. Config keys:
 :class:`adm.evaluation.config.EvalConfig`. ``--threads`` (CPU threads, recorded as ``threads``)
 fixes the last bits of the float32 metric-model features. The JSON is written atomically.
 """
@@ -211,7 +213,9 @@ def evaluate_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--samples", help="folder of generated clips (<stem>.parquet)")
+    what.add_argument(
+        "--samples", nargs="+", help="folders of generated clips (<stem>.parquet), one per seed"
+    )
     what.add_argument("--baseline", choices=[MEAN_POSE], help="evaluate a baseline instead")
     parser.add_argument("--clips-dir", required=True, help="folder of prepared clips")
     parser.add_argument("--split", required=True, help="test split list (one stem a line)")
@@ -222,14 +226,17 @@ def evaluate_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", help="the weights the samples were drawn from")
     parser.add_argument("--variant", help="variant name recorded in the metrics file")
     parser.add_argument(
-        "--seed", type=non_negative_int, help="sampling seed recorded in the metrics file"
+        "--seed",
+        type=non_negative_int,
+        nargs="+",
+        help="each folder's sampling seed, recorded in its metrics file",
     )
     parser.add_argument(
         "--reference",
         help="the test set's reference (adm reference); without it the ground-truth "
         "half of the metrics is computed here",
     )
-    parser.add_argument("--out", required=True, help="output JSON")
+    parser.add_argument("--out", required=True, nargs="+", help="each folder's output JSON")
     parser.add_argument("--config", default="{}", help="EvalConfig as a JSON object")
     add_threads_argument(parser)
     return parser
@@ -248,30 +255,39 @@ def evaluate(args: argparse.Namespace) -> int:
     threads = set_threads(args.threads)
     if args.baseline is not None and args.checkpoint is not None:
         raise ConfigError("--checkpoint does not apply to --baseline (no model is sampled)")
-    inputs = evaluation.EvalInputs(
-        clips_dir=Path(args.clips_dir),
-        split=Path(args.split),
-        corpus_root=Path(args.corpus_root),
-        norm=Path(args.norm),
-        samples=_path(args.samples),
-        baseline=args.baseline,
-        motion_ae=_path(args.motion_ae),
-        face_vae=_path(args.face_vae),
-        checkpoint=_path(args.checkpoint),
-        variant=args.variant,
-        seed=args.seed,
-        reference=_path(args.reference),
-    )
-    record = {**evaluation.evaluate(inputs, cfg), "threads": threads}
-    write_text_atomic(Path(args.out), json.dumps(record, indent=1, allow_nan=False) + "\n")
-    shown = ", ".join(f"{k} {v:.4g}" for k, v in record["metrics"].items() if isinstance(v, float))
-    log.info(
-        "%s seed %s: %d clips, %d frames: %s -> %s",
-        record["variant"],
-        record["seed"],
-        record["counts"]["clips"],
-        record["counts"]["frames"],
-        shown,
-        args.out,
-    )
+    folders = [None] if args.samples is None else args.samples
+    seeds = args.seed if args.seed is not None else [None] * len(folders)
+    if not len(folders) == len(seeds) == len(args.out):
+        raise ConfigError(
+            f"--samples / --seed / --out: one seed and one output per folder (got "
+            f"{len(folders)} folders, {len(seeds)} seeds, {len(args.out)} outputs)"
+        )
+    for samples, seed, out in zip(folders, seeds, args.out, strict=True):
+        inputs = evaluation.EvalInputs(
+            clips_dir=Path(args.clips_dir),
+            split=Path(args.split),
+            corpus_root=Path(args.corpus_root),
+            norm=Path(args.norm),
+            samples=_path(samples),
+            baseline=args.baseline,
+            motion_ae=_path(args.motion_ae),
+            face_vae=_path(args.face_vae),
+            checkpoint=_path(args.checkpoint),
+            variant=args.variant,
+            seed=seed,
+            reference=_path(args.reference),
+        )
+        record = {**evaluation.evaluate(inputs, cfg), "threads": threads}
+        write_text_atomic(Path(out), json.dumps(record, indent=1, allow_nan=False) + "\n")
+        metrics = record["metrics"].items()
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics if isinstance(v, float))
+        log.info(
+            "%s seed %s: %d clips, %d frames: %s -> %s",
+            record["variant"],
+            record["seed"],
+            record["counts"]["clips"],
+            record["counts"]["frames"],
+            shown,
+            out,
+        )
     return 0

@@ -1,7 +1,7 @@
 """The experiment's commands: ``adm settings`` (what a rule runs) and ``adm schema``.
 
     adm settings train --variant no_uwp      # the exact command of the rule train, no_uwp
-    adm settings sample --variant full --seed 1
+    adm settings sample --variant full
     adm settings train --variant full --json # only the --config settings it passes
 
 Each command is a pair: ``<name>_parser()`` builds its options, ``<name>(args)`` runs it
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from adm.commandline import clip_name, non_negative_int
+from adm.commandline import clip_name
 
 STAGES_WITH_RULES = (
     "synthesize download prepare split norm-stats preview fasttext-train filter-vectors "
@@ -31,7 +31,6 @@ def settings_parser() -> argparse.ArgumentParser:
     p.add_argument("stage", choices=STAGES_WITH_RULES, help="the command of the rule")
     p.add_argument("--config", default="config.yaml", help="the config file (config.yaml)")
     p.add_argument("--variant", help="variant of train, sample, evaluate (default: the first)")
-    p.add_argument("--seed", type=non_negative_int, help="sampling seed (default: the first)")
     p.add_argument("--clip", type=clip_name, help="clip of the per-clip stages (the first)")
     p.add_argument("--kind", choices=("motion", "face"), help="metric model (motion)")
     p.add_argument("--table", type=int, choices=(1, 2, 3, 4), help="table (1)")
@@ -58,7 +57,6 @@ def settings(args: argparse.Namespace) -> int:
             experiment,
             args.stage,
             variant=args.variant,
-            seed=args.seed,
             clip=args.clip,
             kind=args.kind,
             table=args.table,

@@ -1,6 +1,6 @@
 """The exact command line each rule runs, built from the same settings and paths as the rule.
 
-``adm settings <command> [--variant V] [--seed S] ...`` prints it, so that a run typed by hand
+``adm settings <command> [--variant V] [--clip C] ...`` prints it, so that a run typed by hand
 equals the pipeline's job (its log redirection aside); a test compares these lines with the
 commands of a Snakemake dry run, so the two cannot drift apart.
 """
@@ -29,19 +29,19 @@ def command_line(
     command: str,
     *,
     variant: str | None = None,
-    seed: int | None = None,
     clip: str | None = None,
     kind: str | None = None,
     table: int | None = None,
 ) -> str:
-    """The command line of the job of ``command`` (and of the variant, sampling seed, clip,
+    """The command line of the job of ``command`` (and of the variant, clip,
     metric-model kind or table given; the first one by default)."""
     ex = experiment
     q = shlex.quote
     variant = variant or next(iter(ex.variants))
     if variant not in ex.variants:
         raise ConfigError(f"variants: no variant named {variant!r} (known: {sorted(ex.variants)})")
-    seed = ex.sample_seeds()[0] if seed is None else seed
+    # a variant's sample and evaluate jobs take every sampling seed
+    seeds = [str(s) for s in ex.sample_seeds()]
     clip = clip or ex.clip_stems[0]
     kind = kind or "motion"
     source = ex.data.source
@@ -68,11 +68,15 @@ def command_line(
         "--face-vae",
         layout.metric_model("face"),
     ]
+
+    def batch() -> dict[str, list[str]]:  # the files of the job that handles ``clip``
+        return files.clip_batch_files(ex)[ex.batch_of(clip)]
+
     lines = {
         "synthesize": lambda: _line(f"adm synthesize --root {root}", cfg, "--workers", threads),
         "download": lambda: _line(f"adm download --root {root} --speakers", speakers, cfg),
         "prepare": lambda: _line(
-            f"adm prepare --clip {clip} --root {root} --out {layout.clip(clip)}", cfg
+            "adm prepare --clip", batch()["stems"], f"--root {root} --out", batch()["clips"], cfg
         ),
         "split": lambda: _line(
             f"adm split --outdir {layout.SPLITS} --skipped {layout.SKIPPED}",
@@ -95,15 +99,12 @@ def command_line(
             files.textgrids(ex), f"--out {layout.FILTERED_VECTORS}", cfg,
         ),
         "audio-features": lambda: _line(
-            f"adm audio-features --clip {layout.clip(clip)}",
-            f"--wav {files.clip_sources(ex, clip)['wav']} --out {layout.feature('audio', clip)}",
-            cfg,
+            "adm audio-features --clip", batch()["clips"], "--wav", batch()["wavs"],
+            "--out", batch()["audio"], cfg,
         ),
         "text-features": lambda: _line(
-            f"adm text-features --clip {layout.clip(clip)}",
-            f"--textgrid {files.clip_sources(ex, clip)['TextGrid']}",
-            f"--vectors {files.text_vectors(ex)} --out {layout.feature('text', clip)}",
-            cfg,
+            "adm text-features --clip", batch()["clips"], "--textgrid", batch()["textgrids"],
+            f"--vectors {files.text_vectors(ex)} --out", batch()["text"], cfg,
         ),
         "train": lambda: _line(
             train_launcher(train_gpus(ex, variant)), f"--clips-dir {layout.CLIPS}", conditions,
@@ -119,8 +120,8 @@ def command_line(
         ),
         "sample": lambda: _line(
             f"adm sample --checkpoint {ema} --clips-dir {layout.CLIPS}", conditions,
-            f"--split {test} --seed {seed} --outdir {layout.sample_dir(variant, seed)}",
-            cfg, "--threads", threads,
+            f"--split {test} --seed", seeds, "--outdir",
+            [layout.sample_dir(variant, s) for s in seeds], cfg, "--threads", threads,
         ),
         "fit-metric-model": lambda: _line(
             f"adm fit-metric-model --kind {kind} --clips-dir {layout.CLIPS} --split {train}",
@@ -133,10 +134,11 @@ def command_line(
             cfg, "--threads", threads,
         ),
         "evaluate": lambda: _line(
-            f"adm evaluate --samples {layout.sample_dir(variant, seed)} --checkpoint {ema}",
-            f"--variant {variant} --seed {seed} --clips-dir {layout.CLIPS} --split {test}",
+            "adm evaluate --samples", [layout.sample_dir(variant, s) for s in seeds],
+            f"--checkpoint {ema} --variant {variant} --seed", seeds,
+            f"--clips-dir {layout.CLIPS} --split {test}",
             f"--corpus-root {root} --norm {layout.NORM_STATS}", models,
-            f"--reference {layout.REFERENCE} --out {layout.metrics(variant, seed)}",
+            f"--reference {layout.REFERENCE} --out", [layout.metrics(variant, s) for s in seeds],
             cfg, "--threads", threads,
         ),
         "tables": lambda: _table_line(ex, table or 1),

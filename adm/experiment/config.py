@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,22 @@ from adm.features.config import AudioFeatureConfig, FastTextTrainConfig, TextFea
 
 #: Sections a scale preset gives values to; a key the user sets in them wins over the preset.
 SCALED_SECTIONS = ("model", "train", "weighting", "sample", "metric_models")
+#: The end of a per-batch rule's name (``audio_features_speaker2_0``): its speaker and
+#: its index among that speaker's batches. :func:`rule_family` strips it.
+_BATCH_SUFFIX = re.compile(r"_speaker\d+_\d+$")
+
+
+def batch_name(speaker: int, index: int) -> str:
+    """The name of the ``index``-th clip batch of ``speaker``."""
+    return f"speaker{speaker}_{index}"
+
+
+def rule_family(rule: str) -> str:
+    """The rule a job belongs to, batches merged: ``audio_features_speaker2_0`` ->
+    ``audio_features``; other names unchanged."""
+    return _BATCH_SUFFIX.sub("", rule)
+
+
 #: Top-level sections of config.yaml.
 SECTIONS = (
     "data",
@@ -202,6 +219,36 @@ class Experiment:
         from adm.data.download import expected_beat_stems
 
         return tuple(expected_beat_stems(self.data.beat, list(self.speakers)))
+
+    def clip_batches(self) -> dict[str, list[str]]:
+        """The clips of each per-clip-stage job (prepare, audio and text features), by batch
+        name (``speaker<id>_<k>``).
+
+        A batch never mixes speakers, and each speaker's clips (in name order) are cut into
+        ``ceil(n / data.clips_per_job)`` runs of nearly equal length, so adding a clip to one
+        speaker reruns only that speaker's jobs.
+        """
+        from adm.data.clips import parse_clip_name
+
+        by_speaker: dict[int, list[str]] = {}
+        for stem in self.clip_stems:
+            by_speaker.setdefault(parse_clip_name(stem).speaker, []).append(stem)
+        batches: dict[str, list[str]] = {}
+        for speaker, stems in sorted(by_speaker.items()):
+            stems = sorted(stems)
+            jobs = -(-len(stems) // self.data.clips_per_job)
+            for k in range(jobs):
+                batches[batch_name(speaker, k)] = stems[
+                    k * len(stems) // jobs : (k + 1) * len(stems) // jobs
+                ]
+        return batches
+
+    def batch_of(self, stem: str) -> str:
+        """The name of the batch that holds clip ``stem``."""
+        for name, stems in self.clip_batches().items():
+            if stem in stems:
+                return name
+        raise ConfigError(f"clip {stem!r} is not a clip of the configured corpus")
 
     def synth_settings(self) -> dict[str, Any]:
         """The bundled corpus settings: ``data.synth`` plus the speakers of ``data.speakers``."""

@@ -43,6 +43,24 @@ def feature_files(experiment: Experiment, kind: str) -> list[str]:
     return [layout.feature(kind, s) for s in experiment.clip_stems]
 
 
+def clip_batch_files(experiment: Experiment) -> dict[str, dict[str, list[str]]]:
+    """Per batch of clips (see :meth:`Experiment.clip_batches`): the stems, their prepared
+    clips, raw wav and TextGrid files, and audio and text features, each a list in the clips'
+    order (the files of one prepare, audio-feature and text-feature job)."""
+    batches = {}
+    for name, stems in experiment.clip_batches().items():
+        sources = [clip_sources(experiment, s) for s in stems]
+        batches[name] = {
+            "stems": list(stems),
+            "clips": [layout.clip(s) for s in stems],
+            "wavs": [src["wav"] for src in sources],
+            "textgrids": [src["TextGrid"] for src in sources],
+            "audio": [layout.feature("audio", s) for s in stems],
+            "text": [layout.feature("text", s) for s in stems],
+        }
+    return batches
+
+
 def text_vectors(experiment: Experiment) -> str:
     """The vectors file the text features read: trained on the corpus, the filtered ``.vec``
     table, or the configured ``.bin`` model."""
@@ -114,6 +132,18 @@ def vq_option(experiment: Experiment, variant: str) -> str:
 def scalars_files(experiment: Experiment) -> list[str]:
     """Training scalars of every variant."""
     return [layout.train_file(v, "scalars.csv") for v in experiment.variants]
+
+
+def variant_sample_dirs(experiment: Experiment) -> list[str]:
+    """Sample folders of one variant (wildcard ``{variant}``), one per sampling seed in the
+    order of ``sample.seeds``: the outputs of its sample job."""
+    return [layout.sample_dir("{variant}", s) for s in experiment.sample_seeds()]
+
+
+def variant_metrics_files(experiment: Experiment) -> list[str]:
+    """Metrics files of one variant (wildcard ``{variant}``), one per sampling seed: the
+    outputs of its evaluate job."""
+    return [layout.metrics("{variant}", s) for s in experiment.sample_seeds()]
 
 
 def sample_dirs(experiment: Experiment) -> list[str]:

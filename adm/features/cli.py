@@ -32,6 +32,18 @@ from adm.features.clipinfo import log_to_file
 log = logging.getLogger("adm.features")
 
 
+def paired_files(*options: tuple[str, list[str]]) -> list[tuple[str, ...]]:
+    """The per-clip tuples of equally long file lists (``--clip a b --out x y`` -> (a, x),
+    (b, y)); a :class:`ConfigError` names the options when their lengths differ."""
+    from adm.errors import ConfigError
+
+    counts = {name: len(paths) for name, paths in options}
+    if len(set(counts.values())) != 1:
+        given = ", ".join(f"{n} {c}" for n, c in counts.items())
+        raise ConfigError(f"{' / '.join(counts)}: one file per clip is needed (got {given})")
+    return list(zip(*(paths for _, paths in options), strict=True))
+
+
 # --- adm audio-features --------------------------------------------------------------------------
 def audio_features(args: argparse.Namespace) -> int:
     with log_to_file(args.log):
@@ -39,33 +51,48 @@ def audio_features(args: argparse.Namespace) -> int:
 
 
 def _audio_features(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from adm.config import config_hash, from_dict, parse_json_arg, to_dict
+    from adm.config import from_dict, parse_json_arg
     from adm.data.audio import load_wav
-    from adm.errors import BadInputError
-    from adm.features.audio import VERSIONED, build_wavlm, compute_audio_features
+    from adm.features.audio import build_wavlm
     from adm.features.clipinfo import clip_frames, write_skipped_marker
     from adm.features.config import AudioFeatureConfig
+
+    config = from_dict(AudioFeatureConfig, parse_json_arg(args.config), "features.audio")
+    clips = []
+    for clip, wav, out in paired_files(
+        ("--clip", args.clip), ("--wav", args.wav), ("--out", args.out)
+    ):
+        if not write_skipped_marker(clip, out, "audio"):
+            clips.append((clip_frames(Path(clip)), wav, out))  # every clip checked first
+    if not clips:
+        return 0
+    runner = build_wavlm(config)  # once for the batch
+    for (meta, num_frames, fps), wav, out in clips:
+        audio = load_wav(wav, target_sr=config.sample_rate)
+        _write_audio_features(meta, num_frames, fps, audio, wav, out, config, runner)
+    return 0
+
+
+def _write_audio_features(meta, num_frames, fps, audio, wav, out, config, runner) -> None:
+    """One clip of ``adm audio-features``: its ``[T, D]`` condition written to ``out``."""
+    import numpy as np
+
+    from adm.config import config_hash, to_dict
+    from adm.errors import BadInputError
+    from adm.features.audio import VERSIONED, compute_audio_features
     from adm.features.layout import extractor_versions
     from adm.io.frames import write_frames
 
-    config = from_dict(AudioFeatureConfig, parse_json_arg(args.config), "features.audio")
-    if write_skipped_marker(args.clip, args.out, "audio"):
-        return 0
-    meta, num_frames, fps = clip_frames(Path(args.clip))
-    audio = load_wav(args.wav, target_sr=config.sample_rate)
-    runner = build_wavlm(config)
     features, layout = compute_audio_features(audio, num_frames, fps, config, runner)
     if not np.isfinite(features).all():
-        raise BadInputError(args.wav, "audio features contain non-finite values")
+        raise BadInputError(wav, "audio features contain non-finite values")
     metadata = {
         "feature": "audio",
         "clip": meta.get("clip"),
         "speaker": meta.get("speaker"),
         "fps": fps,
         "num_frames": num_frames,
-        "wav": str(args.wav),
+        "wav": str(wav),
         "audio_seconds": len(audio) / config.sample_rate,
         "layout": layout.to_dict(),
         "config": to_dict(config),
@@ -82,16 +109,18 @@ def _audio_features(args: argparse.Namespace) -> int:
             "dtype": str(runner.dtype).replace("torch.", ""),
         },
     }
-    write_frames(args.out, {"audio": features}, metadata)
-    log.info("%s: %d frames x %d dims -> %s", meta.get("clip"), *features.shape, args.out)
-    return 0
+    write_frames(out, {"audio": features}, metadata)
+    log.info("%s: %d frames x %d dims -> %s", meta.get("clip"), *features.shape, out)
 
 
 def audio_features_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Audio condition of one prepared clip.")
-    p.add_argument("--clip", required=True, help="prepared clip (.parquet): gives T and fps")
-    p.add_argument("--wav", required=True, help="the clip's audio (.wav)")
-    p.add_argument("--out", required=True, help="output .parquet (column 'audio' [T, D])")
+    p = argparse.ArgumentParser(
+        description="Audio condition of prepared clips (one or several: the i-th --wav and "
+        "--out belong to the i-th --clip; the libraries and WavLM load once for all).",
+    )
+    p.add_argument("--clip", required=True, nargs="+", help="prepared clips (.parquet): T, fps")
+    p.add_argument("--wav", required=True, nargs="+", help="each clip's audio (.wav)")
+    p.add_argument("--out", required=True, nargs="+", help="each clip's output .parquet")
     p.add_argument("--config", default="{}", help="features.audio settings as JSON")
     p.add_argument("--log", default=None, help="also append log lines to this file")
     return p
@@ -104,27 +133,43 @@ def text_features(args: argparse.Namespace) -> int:
 
 
 def _text_features(args: argparse.Namespace) -> int:
-    from adm.config import config_hash, from_dict, parse_json_arg, to_dict
+    from adm.config import from_dict, parse_json_arg
     from adm.data.textgrid import read_textgrid, word_per_frame
     from adm.errors import ConfigError
-    from adm.features import text
     from adm.features.clipinfo import clip_frames, write_skipped_marker
     from adm.features.config import TextFeatureConfig
-    from adm.features.layout import extractor_versions, text_layout
     from adm.features.vectors import normalise_word, open_vectors
-    from adm.io.frames import write_frames
 
     config = from_dict(TextFeatureConfig, parse_json_arg(args.config), "features.text")
     path = args.vectors or config.path
     if not path:
         raise ConfigError("features.text.path: no vectors file (give --vectors or set the path)")
-    if write_skipped_marker(args.clip, args.out, "text"):
+    jobs = paired_files(("--clip", args.clip), ("--textgrid", args.textgrid), ("--out", args.out))
+    # Every clip's words are read first, so that the vectors are opened once for the batch
+    # (a word's vector does not depend on which other words are looked up with it).
+    clips = []
+    for clip, textgrid, out in jobs:
+        if write_skipped_marker(clip, out, "text"):
+            continue
+        meta, num_frames, fps = clip_frames(Path(clip))
+        words = word_per_frame(read_textgrid(textgrid).words, num_frames, fps)
+        clips.append((meta, num_frames, fps, words, textgrid, out))
+    if not clips:
         return 0
-    meta, num_frames, fps = clip_frames(Path(args.clip))
-    grid = read_textgrid(args.textgrid)
-    words = word_per_frame(grid.words, num_frames, fps)
-    vocab = {normalise_word(w, config.lowercase) for w in words} - {""}
+    vocab = {normalise_word(w, config.lowercase) for c in clips for w in c[3]} - {""}
     vectors = open_vectors(config.source, path, config.dim, vocab, config.lowercase)
+    for meta, num_frames, fps, words, textgrid, out in clips:
+        _write_text_features(meta, num_frames, fps, words, textgrid, out, vectors, path, config)
+    return 0
+
+
+def _write_text_features(meta, num_frames, fps, words, textgrid, out, vectors, path, config):
+    """One clip of ``adm text-features``: the ``[T, dim + 1]`` condition written to ``out``."""
+    from adm.config import config_hash, to_dict
+    from adm.features import text
+    from adm.features.layout import extractor_versions, text_layout
+    from adm.io.frames import write_frames
+
     features, unknown = text.text_features(words, vectors, config.lowercase)
     silent = int(features[:, -1].sum())
     if unknown:
@@ -135,7 +180,7 @@ def _text_features(args: argparse.Namespace) -> int:
         "speaker": meta.get("speaker"),
         "fps": fps,
         "num_frames": num_frames,
-        "textgrid": str(args.textgrid),
+        "textgrid": str(textgrid),
         "vectors": str(path),
         "layout": text_layout(config.dim).to_dict(),
         "config": to_dict(config),
@@ -144,24 +189,26 @@ def _text_features(args: argparse.Namespace) -> int:
         "silent_frames": silent,
         "unknown_words": unknown,
     }
-    write_frames(args.out, {"text": features}, metadata)
+    write_frames(out, {"text": features}, metadata)
     log.info(
         "%s: %d frames (%d silent, %d unknown words) -> %s",
         meta.get("clip"),
         num_frames,
         silent,
         len(unknown),
-        args.out,
+        out,
     )
-    return 0
 
 
 def text_features_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Text condition of one prepared clip.")
-    p.add_argument("--clip", required=True, help="prepared clip (.parquet): gives T and fps")
-    p.add_argument("--textgrid", required=True, help="the clip's TextGrid (word tier)")
+    p = argparse.ArgumentParser(
+        description="Text condition of prepared clips (one or several: the i-th --textgrid "
+        "and --out belong to the i-th --clip; the vectors open once for all).",
+    )
+    p.add_argument("--clip", required=True, nargs="+", help="prepared clips (.parquet): T, fps")
+    p.add_argument("--textgrid", required=True, nargs="+", help="each clip's TextGrid")
     p.add_argument("--vectors", default=None, help="vectors file (overrides features.text.path)")
-    p.add_argument("--out", required=True, help="output .parquet (column 'text' [T, dim + 1])")
+    p.add_argument("--out", required=True, nargs="+", help="each clip's output .parquet")
     p.add_argument("--config", default="{}", help="features.text settings as JSON")
     p.add_argument("--log", default=None, help="also append log lines to this file")
     return p

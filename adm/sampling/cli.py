@@ -16,8 +16,9 @@ the previous window's generated last 30 frames, and the overlaps are crossfaded.
 keys: ``sampler`` ("ddpm": the full training chain, the paper; "ddim": ``steps`` strided
 steps; "dpmpp_2m" / "dpmpp_2m_sde": DPM-Solver++(2M), deterministic or stochastic, with
 ``steps`` network calls), ``steps``, ``eta`` (DDIM noise), ``guidance`` (classifier-free scale
-on the speaker, 1 = off) and ``batch`` (windows per network call). One run takes one ``--seed``;
-the same seed and ``--threads`` (CPU threads, recorded in each clip's metadata) give identical
+on the speaker, 1 = off) and ``batch`` (windows per network call). ``--seed 0 1 --outdir a b``
+samples each seed into its own folder, loading the model and the clips once; the same seed
+and ``--threads`` (CPU threads, recorded in each clip's metadata) give identical
 output on the same machine, and a clip's noise does not depend on the other clips sampled with
 it.
 
@@ -36,7 +37,7 @@ from adm.commandline import clip_name, non_negative_int
 from adm.config import config_hash, from_dict, parse_json_arg, to_dict
 from adm.data.split import read_split_list
 from adm.diffusion.solvers import SOLVERS
-from adm.errors import BadInputError
+from adm.errors import BadInputError, ConfigError
 from adm.sampling import (
     SampleConfig,
     denormalize_tasks,
@@ -72,8 +73,12 @@ def sample_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--clips", nargs="+", type=clip_name, metavar="STEM", help="clip stems to generate"
     )
-    parser.add_argument("--seed", type=non_negative_int, required=True, help="sampling seed (>= 0)")
-    parser.add_argument("--outdir", required=True, help="output folder (replaced as a whole)")
+    parser.add_argument(
+        "--seed", type=non_negative_int, required=True, nargs="+", help="sampling seeds (>= 0)"
+    )
+    parser.add_argument(
+        "--outdir", required=True, nargs="+", help="each seed's output folder (replaced as a whole)"
+    )
     parser.add_argument("--config", default="{}", help="sampler settings as a JSON object")
     parser.add_argument(
         "--raw-weights",
@@ -96,6 +101,13 @@ def _stems(args: argparse.Namespace) -> list[str]:
 
 def sample(args: argparse.Namespace) -> int:
     config = from_dict(SampleConfig, parse_json_arg(args.config), where="config")
+    if len(args.seed) != len(args.outdir):
+        raise ConfigError(
+            f"--seed / --outdir: one output folder per seed is needed (got {len(args.seed)} "
+            f"seeds, {len(args.outdir)} folders)"
+        )
+    if len(set(args.seed)) != len(args.seed):
+        raise ConfigError(f"--seed: a seed is given twice ({args.seed})")
     stems = _stems(args)
     set_threads(args.threads)
     device = pick_device()
@@ -131,17 +143,10 @@ def sample(args: argparse.Namespace) -> int:
         calls,
         device,
     )
-    start = time.perf_counter()
     bounds = ckpt.x0_bounds() if config.clip_x0 else None
-    outputs = generate(
-        ckpt.model, diffusion, [c.inputs for c in clips], config, args.seed, device, bounds
-    )
-    elapsed = time.perf_counter() - start
-    log.info("generated in %.1f s (%.2f s of motion per second)", elapsed, seconds / elapsed)
     common = {
         "variant": ckpt.variant.get("name"),
         "tasks": list(ckpt.tasks),
-        "seed": args.seed,
         "sampler": sampler,
         "steps": calls,
         "eta": config.eta if sampler == "ddim" else None,
@@ -157,11 +162,28 @@ def sample(args: argparse.Namespace) -> int:
         "device": str(device),
         "threads": current_threads(),
     }
-    with staged_folder(args.outdir) as folder:
+    for seed, outdir in zip(args.seed, args.outdir, strict=True):
+        start = time.perf_counter()
+        inputs = [c.inputs for c in clips]
+        outputs = generate(ckpt.model, diffusion, inputs, config, seed, device, bounds)
+        elapsed = time.perf_counter() - start
+        log.info(
+            "seed %d: generated in %.1f s (%.2f s of motion per second)",
+            seed,
+            elapsed,
+            seconds / elapsed,
+        )
+        _write_samples(outdir, clips, outputs, ckpt, {**common, "seed": seed})
+    return 0
+
+
+def _write_samples(outdir: str, clips: list, outputs: list, ckpt, common: dict) -> None:
+    """One seed's clips (``outputs``: ``[T, Dx]`` normalised motion each) with their metadata
+    and ``samples.tsv`` into ``outdir``: staged, then moved into place whole."""
+    with staged_folder(outdir) as folder:
         for clip, x in zip(clips, outputs, strict=True):
             motion = denormalize_tasks(x, ckpt.tasks, ckpt.norm)
             meta = {**common, "speaker": clip.speaker, "source": str(clip.source)}
             write_sample(folder, clip.stem, motion, clip.fps, meta, clip.gesture_euler)
         write_samples_tsv(folder, [(c.stem, c.inputs.num_frames) for c in clips])
-    log.info("wrote %d clip(s) to %s", len(clips), args.outdir)
-    return 0
+    log.info("wrote %d clip(s) to %s", len(clips), outdir)

@@ -92,6 +92,8 @@ class LossModule(nn.Module):
         cond: dict[str, Tensor],
         valid_frames: Tensor,
         scale: float,
+        progress: float | None = None,
+        motion_noise: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         with torch.autocast(x0.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             pred, x_t = network_output(self.denoiser, self.diffusion, x0, t, eps, cond)
@@ -107,6 +109,8 @@ class LossModule(nn.Module):
             eps=eps,
             diffusion=self.diffusion,
             cond=cond,
+            progress=progress,
+            motion_noise=motion_noise,
         )
         losses = task_totals(self.objective(inputs))
         return self.weighting(losses), losses
@@ -219,9 +223,16 @@ class Trainer:
             t, eps = self._draw(x0, self.noise, world, rank)
         if self.cfg.text_dropout > 0 and "text" in cond:
             cond = {**cond, "text": self._drop_text(cond["text"], world, rank)}
+        noise = None
+        if self.objective.draws_motion_noise:
+            total_rows = x0.shape[0] * world
+            shape = (total_rows, *x0.shape[1:])
+            noise = torch.rand(shape, generator=self.noise, device=self.noise.device)
+            noise = noise[rank::world].to(device=x0.device, dtype=x0.dtype)
         valid = all_reduce_sum(cond["mask"].sum(), self.ctx)
         self.module.train()
-        total, losses = self.wrapped(x0, t, eps, cond, valid, float(world))
+        progress = self.step / max(self.cfg.iterations, 1)
+        total, losses = self.wrapped(x0, t, eps, cond, valid, float(world), progress, noise)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         if self.cfg.grad_clip > 0:

@@ -19,9 +19,12 @@ Structure (``models/mambatalk.py``, kkakkkka/MambaTalk @b3c30e4c), per frame ``[
 Adaptations to adm's data: audio and text are adm's per-frame features (a per-frame MLP and a
 Linear replace MambaTalk's raw-waveform conv encoder and its fastText lookup table); the motion
 input is adm's normalised motion ``x`` (every active task); known frames are whole frames (the
-seed), as at MambaTalk's inference. MambaTalk also trains two extra passes whose motion input
-is masked element-wise at random; they need the ground-truth motion as an input, which adm's
-conditions do not carry (only the seed).
+seed), as at MambaTalk's inference. MambaTalk's training adds two masked-motion passes: the
+ground-truth motion as the input, each element replaced by the learnable query with a
+probability that grows over training. ``cond["motion"]`` ``[B, T, Dx]`` with ``cond["known"]``
+``[B, T, Dx]`` bool (True: the element is shown) gives that input instead of the seed, and the
+output's ``"with_motion"`` reruns the network on the same conditions with such an input
+(:class:`~adm.training.objectives.mambatalk.MambaTalkLoss` uses it).
 
 The frozen part VQ-VAEs are not part of this module's parameters or state dict: stage 2 is
 trained and saved on its own, and :meth:`MambaTalk.attach_vqs` gives it the VQ-VAEs (loaded
@@ -31,6 +34,7 @@ objective's targets are needed. ``.to()``/``.cuda()`` move the attached VQ-VAEs 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -264,7 +268,12 @@ class MambaTalk(nn.Module):
         check_features(cond, "text", b, length, c.text_dim)
         check_speaker(cond, b)
         check_seed(cond, b, length, c.seed_frames, self.x_dim, "cond['audio']")
-        check_bool_masks(cond, {"mask": (b, length), "drop_speaker": (b,)})
+        masks = {"mask": (b, length), "drop_speaker": (b,), "known": (b, length, self.x_dim)}
+        check_bool_masks(cond, masks)
+        if ("known" in cond) != ("motion" in cond):
+            raise ValueError("cond['motion'] and cond['known']: give both or neither")
+        if "motion" in cond:
+            check_features(cond, "motion", b, length, self.x_dim)
         return b, length
 
     def _speakers(self, cond: Mapping[str, Tensor], length: int) -> tuple[Tensor, Tensor]:
@@ -281,7 +290,11 @@ class MambaTalk(nn.Module):
         return face.expand(-1, length, -1), body.expand(-1, length, -1)
 
     def _motion_input(self, cond: Mapping[str, Tensor], b: int, length: int) -> Tensor:
-        """``[B, T, Dx]``: the seed on its frames, the learnable query on every other frame."""
+        """``[B, T, Dx]``: the seed on its frames, the learnable query on every other frame; or,
+        given ``cond["motion"]`` and ``cond["known"]``, the motion where known, else the query."""
+        if "known" in cond:
+            query = self.query.expand(b, length, -1)
+            return torch.where(cond["known"], cond["motion"].to(query.dtype), query)
         s = self.config.seed_frames
         query = self.query.expand(b, length - s, -1)
         if s == 0:
@@ -343,7 +356,25 @@ class MambaTalk(nn.Module):
         latent = dict(sorted(latent.items(), key=lambda kv: order[kv[0]]))
         logits = dict(sorted(logits.items(), key=lambda kv: order[kv[0]]))
         encode: Callable[[Tensor, Tensor], dict] = self.encode_targets
-        return {"latent": latent, "logits": logits, "encode_targets": encode}
+        rerun: Callable[[Tensor, Tensor], dict] = functools.partial(self._with_motion, cond)
+        return {
+            "latent": latent,
+            "logits": logits,
+            "encode_targets": encode,
+            "with_motion": rerun,
+            # whether another call on the same inputs could differ (dropout is active)
+            "stochastic": self.training and self.config.dropout > 0,
+        }
+
+    def _with_motion(self, cond: Mapping[str, Tensor], motion: Tensor, known: Tensor) -> dict:
+        """The network's output on ``cond`` with the motion input ``motion`` ``[B, T, Dx]`` shown
+        where ``known`` ``[B, T, Dx]`` is True (MambaTalk's masked-motion pass), under the
+        autocast state the first pass ran in."""
+        device = motion.device.type
+        enabled = torch.is_autocast_enabled(device)
+        dtype = torch.get_autocast_dtype(device)
+        with torch.autocast(device, dtype=dtype, enabled=enabled):
+            return self.forward({**cond, "motion": motion, "known": known})
 
     @torch.no_grad()
     def predict(self, cond: Mapping[str, Tensor]) -> Tensor:

@@ -32,6 +32,11 @@ class LossInputs:
             conversions such as ``x0_hat`` from a predicted eps.
         cond: the batch's conditions (``"semantic"`` [B, W] float32 is there when the corpus
             carries semantic scores).
+        progress: the fraction of training done (step / iterations) in a training step; None
+            when the loss is evaluated (validation).
+        motion_noise: ``[B, W, Dx]`` uniform [0, 1) draws of the trainer's noise generator for
+            objectives with ``draws_motion_noise`` (drawn for the global batch like ``eps``, so
+            resume and K ranks stay exact); None when the loss is evaluated.
     """
 
     pred: Any
@@ -45,6 +50,8 @@ class LossInputs:
     eps: Tensor | None = None
     diffusion: Any = None
     cond: Mapping[str, Tensor] = field(default_factory=dict)
+    progress: float | None = None
+    motion_noise: Tensor | None = None
 
 
 class Objective:
@@ -54,6 +61,8 @@ class Objective:
 
     settings_class: type
     prediction: str | None = None
+    #: True: training steps pass ``motion_noise`` (see :class:`LossInputs`).
+    draws_motion_noise: bool = False
 
     def __init__(self, settings: Any):
         self.settings = settings

@@ -3,10 +3,14 @@
 MambaTalk (``mambatalk_trainer.py``, kkakkkka/MambaTalk @b3c30e4c) compares each part's
 predicted latent with the frozen VQ-VAE's quantised latent of the ground truth (MSE, weight
 ``lf = lu = lh = 3``) and its code logits with the VQ-VAE's code indices (cross-entropy,
-``cu = ch = 1``). Its seed-conditioned pass weights the face's cross-entropy ``cf = 0``, but its
-two masked-motion passes weight every part's cross-entropy 1; adm trains the seed-conditioned
-pass only (the masked passes need the ground-truth motion as a network input), so the face's
-code term keeps weight 1 by default and its classifier is trained.
+``cu = ch = 1``). Its seed-conditioned pass weights the face's cross-entropy ``cf = 0``.
+Each training step adds ``masked_passes`` (2) masked-motion passes: the network sees the
+ground-truth motion with each element replaced by its learnable query with probability
+``r = r0 + (1 - r0) * progress`` (``r0 = 0.05``; MambaTalk's ``epoch / epochs * 0.95 + 0.05``),
+the same mask for both passes (they differ by dropout), and each pass adds the same latent terms
+and every part's cross-entropy with weight 1. Validation runs the seed-conditioned pass only,
+as MambaTalk's. adm's face code term keeps weight 1 in the seed-conditioned pass too (by
+default; ``code_weights``).
 
 Targets come from the network's output: ``pred["encode_targets"](x0, mask)`` runs the
 network's attached VQ-VAEs on the ground truth (no gradient). Terms are grouped as the
@@ -42,8 +46,28 @@ class MambaTalkSettings:
 
     latent_weights: dict[str, float] = field(default_factory=_latent_weights)
     code_weights: dict[str, float] = field(default_factory=_code_weights)
+    #: Masked-motion passes per training step (MambaTalk: 2; 0 = the seed-conditioned pass only).
+    masked_passes: int = 2
+    #: The masking probability at the start of training; it grows linearly to 1 at the end.
+    mask_ratio_start: float = 0.05
+    #: Weight of every part's cross-entropy in a masked pass (MambaTalk: 1).
+    masked_code_weight: float = 1.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.masked_passes, bool) or not (
+            isinstance(self.masked_passes, int) and self.masked_passes >= 0
+        ):
+            raise ConfigError(
+                f"objective.masked_passes: a whole number >= 0, got {self.masked_passes!r}"
+            )
+        if not 0.0 <= self.mask_ratio_start <= 1.0:
+            raise ConfigError(
+                f"objective.mask_ratio_start: must be in [0, 1], got {self.mask_ratio_start}"
+            )
+        if not self.masked_code_weight >= 0:
+            raise ConfigError(
+                f"objective.masked_code_weight: must be >= 0, got {self.masked_code_weight}"
+            )
         for name in ("latent_weights", "code_weights"):
             weights = getattr(self, name)
             if set(weights) != set(PARTS):
@@ -75,6 +99,15 @@ class MambaTalkLoss(Objective):
     settings_class = MambaTalkSettings
     prediction = None
 
+    @property
+    def draws_motion_noise(self) -> bool:  # the masked passes' masks
+        return self.settings.masked_passes > 0
+
+    def mask_ratio(self, progress: float) -> float:
+        """Probability that a motion element is masked at ``progress`` (0..1) of training."""
+        r0 = self.settings.mask_ratio_start
+        return r0 + (1.0 - r0) * min(max(progress, 0.0), 1.0)
+
     def terms(self, inputs: LossInputs) -> dict[str, dict[str, Tensor]]:
         pred = inputs.pred
         if not isinstance(pred, dict) or "encode_targets" not in pred:
@@ -85,20 +118,47 @@ class MambaTalkLoss(Objective):
         target = pred["encode_targets"](inputs.x0, inputs.mask)
         s = self.settings
         out: dict[str, dict[str, Tensor]] = {task: {} for task in inputs.task_slices}
+        self._add_terms(out, "", pred, target, inputs, s.code_weights)
+        if s.masked_passes and inputs.motion_noise is not None and inputs.progress is not None:
+            # masked with probability r: the element is shown where the draw is >= r
+            known = inputs.motion_noise >= self.mask_ratio(inputs.progress)
+            # The passes share the mask and differ by dropout alone: without dropout they are
+            # one computation, run once and counted masked_passes times (same loss, gradient).
+            runs = s.masked_passes if pred.get("stochastic", True) else 1
+            weights = dict.fromkeys(s.code_weights, s.masked_code_weight)
+            masked: dict[str, dict[str, Tensor]] = {task: {} for task in inputs.task_slices}
+            for _ in range(runs):
+                again = pred["with_motion"](inputs.x0, known)
+                self._add_terms(masked, "_masked", again, target, inputs, weights)
+            for task, group in masked.items():
+                out[task].update({k: v * (s.masked_passes / runs) for k, v in group.items()})
+        return out
+
+    def _add_terms(
+        self,
+        out: dict[str, dict[str, Tensor]],
+        suffix: str,
+        pred: dict,
+        target: dict,
+        inputs: LossInputs,
+        code_weights: dict[str, float],
+    ) -> None:
+        """One pass's latent MSE and code cross-entropy per part, added into its task's group."""
         for part in active_parts(tuple(inputs.task_slices)):
             group = out[PART_TASK[part]]
-            group[f"{part}_latent"] = s.latent_weights[part] * masked_mse(
-                pred["latent"][part],
+            latent = self.settings.latent_weights[part] * masked_mse(
+                pred["latent"][part].float(),
                 target["latent"][part],
                 inputs.mask,
                 inputs.valid_frames,
                 inputs.scale,
             )
-            group[f"{part}_code"] = s.code_weights[part] * masked_cross_entropy(
-                pred["logits"][part],
+            code = code_weights[part] * masked_cross_entropy(
+                pred["logits"][part].float(),
                 target["codes"][part],
                 inputs.mask,
                 inputs.valid_frames,
                 inputs.scale,
             )
-        return out
+            for name, value in ((f"{part}_latent{suffix}", latent), (f"{part}_code{suffix}", code)):
+                group[name] = group[name] + value if name in group else value  # passes add up
