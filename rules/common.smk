@@ -11,7 +11,7 @@ from adm import layout
 from adm.experiment import files
 from adm.experiment.config import Experiment
 from adm.experiment.devices import job_gpus
-from adm.experiment.launch import train_gpus, train_job_gpus, train_launcher
+from adm.experiment.launch import train_gpus, train_job_gpus, train_launcher, train_priority
 from adm.experiment.stages import THREADS, params
 from adm.generation import targets as generation
 from adm.study import settings as study_settings
@@ -111,6 +111,10 @@ def get_job_gpus():
 
 def get_train_launcher(wildcards):
     return train_launcher(train_gpus(EXPERIMENT, wildcards.variant))
+
+
+def get_train_priority(wildcards):
+    return train_priority(EXPERIMENT, wildcards.variant)
 
 
 def get_train_gpus(wildcards):

@@ -20,6 +20,7 @@ rule train:
     conda:
         "../envs/adm.yaml"
     threads: THREADS["train"]
+    priority: get_train_priority
     resources:
         gpu=get_train_gpus,
     params:

@@ -103,6 +103,33 @@ def test_the_clips_and_files_come_from_the_config():
     assert len(beat.clip_stems) == 118 + 12 and beat.clip_stems[0].startswith("2_scott_")
 
 
+@pytest.mark.parametrize("per_job", [1, 5, 16, 1000])
+def test_clip_batches_keep_to_one_speaker_and_cover_every_clip_once(per_job):
+    data = {**CONFIG["data"], "source": "beat", "speakers": [2, 6], "clips_per_job": per_job}
+    ex = experiment(data=data)
+    batches = ex.clip_batches()
+    flat = [stem for stems in batches.values() for stem in stems]
+    assert sorted(flat) == sorted(ex.clip_stems) and len(flat) == len(set(flat))
+    for name, stems in batches.items():
+        speaker = name.removeprefix("speaker").split("_")[0]
+        assert all(stem.split("_")[0] == speaker for stem in stems), name
+        assert 1 <= len(stems) <= per_job
+        assert ex.batch_of(stems[-1]) == name
+    # 130 clips a speaker in ceil(130 / per_job) batches of nearly equal size
+    sizes = [len(v) for k, v in batches.items() if k.startswith("speaker2_")]
+    assert len(sizes) == -(-130 // per_job) and max(sizes) - min(sizes) <= 1
+    files_of = files.clip_batch_files(ex)[ex.batch_of(ex.clip_stems[0])]
+    assert files_of["audio"][files_of["stems"].index(ex.clip_stems[0])] == layout.feature(
+        "audio", ex.clip_stems[0]
+    )
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "8"])
+def test_a_bad_clips_per_job_is_named(bad):
+    with pytest.raises(ConfigError, match="data.clips_per_job"):
+        experiment(data={**CONFIG["data"], "clips_per_job": bad})
+
+
 def test_load_checks_the_schema_and_names_the_key(tmp_path):
     bad = copy.deepcopy(CONFIG)
     bad["train"]["weighting_lr"] = 0.05  # renamed: weighting.lr

@@ -88,3 +88,34 @@ def test_every_peer_of_the_default_config_names_its_method_and_a_registered_netw
         sections = experiment.variant(name)
         assert sections["model"].get("name", "adm") in available_denoisers()
         assert sections["objective"]["name"] in available_objectives()
+
+
+def test_the_regression_objectives_listed_by_name_train_the_regression_networks():
+    """The rules label a regression peer's sampler from a name list of objectives (importing
+    the registries would import torch into every graph build): in the default config, a
+    variant's objective is on the list exactly when its network is a regression network."""
+    from adm.experiment.stages import REGRESSION_OBJECTIVES
+    from adm.models import available_denoisers
+    from adm.models.registry import denoiser_class
+
+    assert available_denoisers()  # registers every network
+
+    experiment = Experiment.from_config(copy.deepcopy(CONFIG))
+    kinds = set()
+    for name in experiment.variants:
+        sections = experiment.variant(name)
+        network = denoiser_class(sections["model"].get("name", "adm"))
+        listed = (sections["objective"] or {}).get("name") in REGRESSION_OBJECTIVES
+        assert listed == bool(getattr(network, "regression", False)), name
+        kinds.add(listed)
+    assert kinds == {True, False}
+
+
+def test_the_peers_train_first_and_adms_denoiser_last():
+    """Longest first: the peers' training jobs get the higher scheduling priority."""
+    from adm.experiment.launch import train_priority
+
+    experiment = Experiment.from_config(copy.deepcopy(CONFIG))
+    priority = {name: train_priority(experiment, name) for name in experiment.variants}
+    assert {k for k, v in priority.items() if v == 0} == {"full", "no_uwp", "a2e", "a2g", "dsg"}
+    assert set(priority.values()) == {0, 1}

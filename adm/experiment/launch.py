@@ -55,3 +55,15 @@ def train_job_gpus(experiment: Experiment, variant: str) -> int:
     whatever this machine shows: the config asks for them), else :func:`job_gpus`."""
     gpus = train_gpus(experiment, variant)
     return gpus if gpus > 1 else job_gpus()
+
+
+def train_priority(experiment: Experiment, variant: str) -> int:
+    """The scheduling priority of ``variant``'s training job: 1 for a peer's own network, 0
+    for ADM's denoiser (its variants and DSG).
+
+    On a machine with fewer cores than training jobs, Snakemake starts the ready jobs of
+    highest priority first. The peers' networks train 2-4 times longer than ADM's bundled
+    denoiser (docs/benchmarks.md), so starting them first leaves the short jobs for the end,
+    where they fill the cores instead of one long job running alone (longest first).
+    """
+    return int(experiment.variant(variant)["model"].get("name", "adm") != "adm")

@@ -124,7 +124,9 @@ def variant_sampler_label(experiment: Experiment, variant: str) -> str:
     return label
 
 
-#: Objectives of networks that predict motion directly (no sampler).
+#: Objectives of networks that predict motion directly (no sampler), by name: the rules import
+#: this module to build the graph, and the objectives' registry would import torch
+#: (tests/test_experiment_variants.py checks it against the networks of the default config).
 REGRESSION_OBJECTIVES = ("camn", "mambatalk")
 
 

@@ -187,7 +187,7 @@ def generate(
         raise ConfigError(f"config.clip_x0: {why}")
     bounds = tuple(b.to(device) for b in x0_bounds) if config.clip_x0 and x0_bounds else None
     if config.whole_clip:
-        if not getattr(model, "regression", False):
+        if not regression:
             raise ConfigError("config.whole_clip: only for regression networks (any length)")
         window = max(max((c.num_frames for c in clips), default=1), seed_frames + 1)
     chain = diffusion.num_timesteps if diffusion is not None and not regression else None
@@ -200,7 +200,7 @@ def generate(
     dim = int(model.config.x_dim)
     start = time.perf_counter()
 
-    if getattr(model, "regression", False):
+    if regression:
         # CaMN, MambaTalk: one prediction per window from the conditions (and seed) alone.
         def denoise(cond: dict[str, Tensor], rows: list[int]) -> Tensor:
             with torch.no_grad():

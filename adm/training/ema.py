@@ -27,6 +27,11 @@ class EMA:
             raise ValueError(f"EMA decay must be in [0, 1), got {decay}")
         self.decay = decay
         self.model = copy.deepcopy(module).eval().requires_grad_(False)
+        # Walking a network's module tree for its tensors takes milliseconds per step on a
+        # model of a few thousand modules; the lists are taken once (loading weights copies
+        # into the same tensors, so they stay valid).
+        self._ema_tensors = (list(self.model.parameters()), list(self.model.buffers()))
+        self._tracked: tuple[nn.Module, list[torch.Tensor], list[torch.Tensor]] | None = None
 
     def decay_at(self, step: int) -> float:
         """``d_t`` for the update after optimiser step ``step`` (0-based)."""
@@ -36,13 +41,19 @@ class EMA:
     def update(self, module: nn.Module, step: int) -> None:
         """Move the average towards ``module``'s current weights; buffers are copied."""
         weight = 1.0 - self.decay_at(step)
-        ema_params = list(self.model.parameters())
-        params = [p.detach() for p in module.parameters()]
+        if self._tracked is None or self._tracked[0] is not module:
+            self._tracked = (
+                module,
+                [p.detach() for p in module.parameters()],
+                list(module.buffers()),
+            )
+        _, params, buffers = self._tracked
+        ema_params, ema_buffers = self._ema_tensors
         if len(ema_params) != len(params):
             raise ValueError("EMA: the module's parameters do not match the tracked copy")
         # One fused kernel per dtype/device group instead of one per tensor.
         torch._foreach_lerp_(ema_params, params, weight)
-        for ema_buf, buf in zip(self.model.buffers(), module.buffers(), strict=True):
+        for ema_buf, buf in zip(ema_buffers, buffers, strict=True):
             ema_buf.copy_(buf)
 
     def state_dict(self) -> dict[str, torch.Tensor]:

@@ -171,6 +171,7 @@ class Trainer:
             self.denoiser, self.weighting, objective, diffusion, cfg.bf16 and cuda
         )
         self.ema = EMA(self.denoiser, cfg.ema_decay)
+        self._parameters = list(self.denoiser.parameters())  # taken once: see EMA
         wrapped: nn.Module = self.module
         if ctx.distributed:
             # Without seed frames the seed projections take no part in the loss.
@@ -236,7 +237,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         if self.cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.denoiser.parameters(), self.cfg.grad_clip)
+            torch.nn.utils.clip_grad_norm_(self._parameters, self.cfg.grad_clip)
         self.optimizer.step()
         self.ema.update(self.denoiser, self.step)
         self.step += 1
