@@ -130,3 +130,18 @@ def clip_name(text: str) -> str:
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
     return text
+
+
+def paired(per: str, **options: list) -> list[tuple]:
+    """The i-th value of every option together, for commands that take one value of each per
+    ``per`` (``--clip a b --out x y`` -> ``[(a, x), (b, y)]``); the options are given by their
+    names without dashes (``clip=[...], out=[...]``).
+
+    Raises:
+        ConfigError: the lists differ in length (the message names the options and counts).
+    """
+    counts = {f"--{name.replace('_', '-')}": len(values) for name, values in options.items()}
+    if len(set(counts.values())) != 1:
+        given = ", ".join(f"{name} {count}" for name, count in counts.items())
+        raise ConfigError(f"{' / '.join(counts)}: one value of each per {per} (got {given})")
+    return list(zip(*options.values(), strict=True))

@@ -17,10 +17,10 @@ rule train:
         scalars=layout.train_file("{variant}", "scalars.csv"),
     log:
         layout.log("train/{variant}"),
+    priority: get_train_priority
     conda:
         "../envs/adm.yaml"
     threads: THREADS["train"]
-    priority: get_train_priority
     resources:
         gpu=get_train_gpus,
     params:

@@ -239,3 +239,28 @@ def test_split_follows_camn_and_norm_stats_use_train_only(tmp_path):
     assert stats.mean["gesture"].shape == (141,) and len(ARKIT_NAMES) == 51
     # The std floor holds on constant channels.
     assert stats.std["gesture"].min() >= 1e-3
+
+
+def test_a_batch_prepares_each_clip_as_its_own_job_would(tmp_path):
+    """The pipeline prepares a speaker's clips in one job: each table equals its own job's;
+    with on_bad_clip: skip, a broken clip of the batch becomes a skip marker, the rest is
+    prepared."""
+    from adm.commands import run
+    from adm.io.frames import read_frames
+
+    stems = ["2_scott_0_1_1", "2_scott_0_2_2", "2_scott_0_3_3"]
+    for i, stem in enumerate(stems):
+        make_clip(tmp_path, stem, seconds=2.0 + i)
+    (tmp_path / "2" / "2_scott_0_3_3.json").unlink()
+    outs = [tmp_path / "batch" / f"{s}.parquet" for s in stems]
+    argv = ["--clip", *stems, "--root", str(tmp_path), "--out", *map(str, outs)]
+    assert run("prepare", [*argv, "--config", json.dumps({"on_bad_clip": "skip"})]) == 0
+    for stem, out in zip(stems[:2], outs[:2], strict=True):
+        alone = tmp_path / "alone" / f"{stem}.parquet"
+        assert prepare(tmp_path, stem, alone, on_bad_clip="skip").returncode == 0
+        a, b = read_frames(out), read_frames(alone)
+        assert a.metadata == b.metadata
+        np.testing.assert_array_equal(a["gesture"], b["gesture"])
+        np.testing.assert_array_equal(a["face"], b["face"])
+    assert read_frames(outs[2]).metadata["skipped"]
+    assert run("prepare", argv) == 1  # on_bad_clip: fail names the missing file

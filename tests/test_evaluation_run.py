@@ -410,5 +410,6 @@ def test_cli_evaluates_several_seeds_in_one_run_as_one_run_each(data, capsys):
     short = ["--samples", *map(str, folders.values()), "--seed", "1", "--out", str(root / "x.json")]
     assert run("evaluate", [*common, *short]) == 1
     err = capsys.readouterr().err
-    assert "one seed and one output per folder" in err and "Traceback" not in err
+    assert "one value of each per samples folder (got --samples 2, --seed 1, --out 1)" in err
+    assert "Traceback" not in err
     assert not (root / "x.json").exists()

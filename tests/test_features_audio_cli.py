@@ -143,7 +143,11 @@ def test_a_batch_with_unequal_file_lists_is_refused(tmp_path, capsys):
     argv = ["--clip", str(clip), "--wav", str(wav), "--out", *map(str, outs)]
     assert run("audio-features", argv) == 1
     err = capsys.readouterr().err
-    assert "--clip 1, --wav 1, --out 2" in err and len(err.strip().splitlines()) == 1
+    assert (
+        "--clip 1, --wav 1, --out 2" in err
+        and "one value of each per clip" in err
+        and len(err.strip().splitlines()) == 1
+    )
     assert not any(o.exists() for o in outs)
 
 

@@ -323,7 +323,10 @@ def test_several_seeds_in_one_run_equal_one_run_each(data, seed0, tmp_path, caps
     capsys.readouterr()
     assert run("sample", [*argv, "--seed", "2", "--outdir", *map(str, bad)]) == 1
     err = capsys.readouterr().err
-    assert "one output folder per seed" in err and len(err.strip().splitlines()) == 1
+    assert (
+        "--seed / --outdir: one value of each per seed" in err
+        and len(err.strip().splitlines()) == 1
+    )
     assert run("sample", [*argv, "--seed", "3", "3", "--outdir", *map(str, bad)]) == 1
     assert "a seed is given twice" in capsys.readouterr().err
     assert not any(p.exists() for p in bad)

@@ -99,20 +99,16 @@ def prepare_parser() -> argparse.ArgumentParser:
 
 
 def prepare(args: argparse.Namespace) -> int:
+    from adm.commandline import paired
     from adm.config import from_dict, parse_json_arg
     from adm.data.settings import PrepareConfig
-    from adm.errors import BadInputError, ConfigError
+    from adm.errors import BadInputError
 
     cfg = from_dict(PrepareConfig, parse_json_arg(args.config), "data.prepare")
     root = Path(args.root)
     if not root.is_dir():
         raise BadInputError(root, "corpus root folder not found (--root)")
-    if len(args.clip) != len(args.out):
-        raise ConfigError(
-            f"--clip / --out: one output per clip is needed (got {len(args.clip)} clips, "
-            f"{len(args.out)} outputs)"
-        )
-    for stem, out in zip(args.clip, args.out, strict=True):
+    for stem, out in paired("clip", clip=args.clip, out=args.out):
         _prepare_one(stem, root, out, cfg)
     return 0
 

@@ -12,7 +12,7 @@ import json
 import logging
 from pathlib import Path
 
-from adm.commandline import non_negative_int
+from adm.commandline import non_negative_int, paired
 from adm.config import from_dict, parse_json_arg
 from adm.errors import BadInputError, ConfigError
 from adm.evaluation.baseline import NAME as MEAN_POSE
@@ -257,12 +257,7 @@ def evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("--checkpoint does not apply to --baseline (no model is sampled)")
     folders = [None] if args.samples is None else args.samples
     seeds = args.seed if args.seed is not None else [None] * len(folders)
-    if not len(folders) == len(seeds) == len(args.out):
-        raise ConfigError(
-            f"--samples / --seed / --out: one seed and one output per folder (got "
-            f"{len(folders)} folders, {len(seeds)} seeds, {len(args.out)} outputs)"
-        )
-    for samples, seed, out in zip(folders, seeds, args.out, strict=True):
+    for samples, seed, out in paired("samples folder", samples=folders, seed=seeds, out=args.out):
         inputs = evaluation.EvalInputs(
             clips_dir=Path(args.clips_dir),
             split=Path(args.split),

@@ -27,21 +27,10 @@ import argparse
 import logging
 from pathlib import Path
 
+from adm.commandline import paired
 from adm.features.clipinfo import log_to_file
 
 log = logging.getLogger("adm.features")
-
-
-def paired_files(*options: tuple[str, list[str]]) -> list[tuple[str, ...]]:
-    """The per-clip tuples of equally long file lists (``--clip a b --out x y`` -> (a, x),
-    (b, y)); a :class:`ConfigError` names the options when their lengths differ."""
-    from adm.errors import ConfigError
-
-    counts = {name: len(paths) for name, paths in options}
-    if len(set(counts.values())) != 1:
-        given = ", ".join(f"{n} {c}" for n, c in counts.items())
-        raise ConfigError(f"{' / '.join(counts)}: one file per clip is needed (got {given})")
-    return list(zip(*(paths for _, paths in options), strict=True))
 
 
 # --- adm audio-features --------------------------------------------------------------------------
@@ -59,9 +48,7 @@ def _audio_features(args: argparse.Namespace) -> int:
 
     config = from_dict(AudioFeatureConfig, parse_json_arg(args.config), "features.audio")
     clips = []
-    for clip, wav, out in paired_files(
-        ("--clip", args.clip), ("--wav", args.wav), ("--out", args.out)
-    ):
+    for clip, wav, out in paired("clip", clip=args.clip, wav=args.wav, out=args.out):
         if not write_skipped_marker(clip, out, "audio"):
             clips.append((clip_frames(Path(clip)), wav, out))  # every clip checked first
     if not clips:
@@ -144,7 +131,7 @@ def _text_features(args: argparse.Namespace) -> int:
     path = args.vectors or config.path
     if not path:
         raise ConfigError("features.text.path: no vectors file (give --vectors or set the path)")
-    jobs = paired_files(("--clip", args.clip), ("--textgrid", args.textgrid), ("--out", args.out))
+    jobs = paired("clip", clip=args.clip, textgrid=args.textgrid, out=args.out)
     # Every clip's words are read first, so that the vectors are opened once for the batch
     # (a word's vector does not depend on which other words are looked up with it).
     clips = []

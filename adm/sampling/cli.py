@@ -33,7 +33,7 @@ import logging
 import time
 from pathlib import Path
 
-from adm.commandline import clip_name, non_negative_int
+from adm.commandline import clip_name, non_negative_int, paired
 from adm.config import config_hash, from_dict, parse_json_arg, to_dict
 from adm.data.split import read_split_list
 from adm.diffusion.solvers import SOLVERS
@@ -101,11 +101,7 @@ def _stems(args: argparse.Namespace) -> list[str]:
 
 def sample(args: argparse.Namespace) -> int:
     config = from_dict(SampleConfig, parse_json_arg(args.config), where="config")
-    if len(args.seed) != len(args.outdir):
-        raise ConfigError(
-            f"--seed / --outdir: one output folder per seed is needed (got {len(args.seed)} "
-            f"seeds, {len(args.outdir)} folders)"
-        )
+    runs = paired("seed", seed=args.seed, outdir=args.outdir)
     if len(set(args.seed)) != len(args.seed):
         raise ConfigError(f"--seed: a seed is given twice ({args.seed})")
     stems = _stems(args)
@@ -162,7 +158,7 @@ def sample(args: argparse.Namespace) -> int:
         "device": str(device),
         "threads": current_threads(),
     }
-    for seed, outdir in zip(args.seed, args.outdir, strict=True):
+    for seed, outdir in runs:
         start = time.perf_counter()
         inputs = [c.inputs for c in clips]
         outputs = generate(ckpt.model, diffusion, inputs, config, seed, device, bounds)
