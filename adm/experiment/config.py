@@ -225,8 +225,8 @@ class Experiment:
         name (``speaker<id>_<k>``).
 
         A batch never mixes speakers, and each speaker's clips (in name order) are cut into
-        ``ceil(n / data.clips_per_job)`` runs of nearly equal length, so adding a clip to one
-        speaker reruns only that speaker's jobs.
+        ``ceil(n / data.clips_per_job)`` runs of nearly equal length, so the batches of one
+        speaker do not change when another speaker's clips do.
         """
         from adm.data.clips import parse_clip_name
 
