@@ -224,15 +224,17 @@ class Trainer:
             t, eps = self._draw(x0, self.noise, world, rank)
         if self.cfg.text_dropout > 0 and "text" in cond:
             cond = {**cond, "text": self._drop_text(cond["text"], world, rank)}
-        noise = None
+        # Only objectives that ask get the noise and the progress: every other one sees the same
+        # None each step (a float that changes every step would recompile a compiled module).
+        noise = progress = None
         if self.objective.draws_motion_noise:
             total_rows = x0.shape[0] * world
             shape = (total_rows, *x0.shape[1:])
             noise = torch.rand(shape, generator=self.noise, device=self.noise.device)
             noise = noise[rank::world].to(device=x0.device, dtype=x0.dtype)
+            progress = self.step / max(self.cfg.iterations, 1)
         valid = all_reduce_sum(cond["mask"].sum(), self.ctx)
         self.module.train()
-        progress = self.step / max(self.cfg.iterations, 1)
         total, losses = self.wrapped(x0, t, eps, cond, valid, float(world), progress, noise)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()

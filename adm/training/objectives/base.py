@@ -32,8 +32,8 @@ class LossInputs:
             conversions such as ``x0_hat`` from a predicted eps.
         cond: the batch's conditions (``"semantic"`` [B, W] float32 is there when the corpus
             carries semantic scores).
-        progress: the fraction of training done (step / iterations) in a training step; None
-            when the loss is evaluated (validation).
+        progress: the fraction of training done (step / iterations) in a training step of an
+            objective with ``draws_motion_noise``; None otherwise and in validation.
         motion_noise: ``[B, W, Dx]`` uniform [0, 1) draws of the trainer's noise generator for
             objectives with ``draws_motion_noise`` (drawn for the global batch like ``eps``, so
             resume and K ranks stay exact); None when the loss is evaluated.
