@@ -526,3 +526,22 @@ def test_trainer_steps_with_masked_passes_resume_exactly():
         resumed.train_step(batch)
     for key, value in straight.module.state_dict().items():
         assert torch.equal(value, resumed.module.state_dict()[key]), key
+
+
+def test_a_masked_pass_shows_no_motion_of_padded_frames():
+    """A window's padded frames show the query even where ``known``: their motion (here NaN)
+    never reaches a valid frame through the conv encoder."""
+    model = _model().eval()
+    cond = _cond(model)
+    cond["mask"][0, 10:] = False
+    g = torch.Generator().manual_seed(9)
+    motion = torch.randn(2, W, model.x_dim, generator=g)
+    known = torch.rand(2, W, model.x_dim, generator=g) < 0.7
+    noisy = motion.clone()
+    noisy[0, 10:] = float("nan")
+    a = model({**cond, "motion": motion, "known": known})
+    b = model({**cond, "motion": noisy, "known": known})
+    for p in PARTS:
+        assert torch.isfinite(b["latent"][p]).all()
+        assert torch.equal(a["latent"][p][0, :10], b["latent"][p][0, :10]), p
+        assert torch.equal(a["latent"][p][1], b["latent"][p][1]), p

@@ -289,12 +289,16 @@ class MambaTalk(nn.Module):
         body = self.speaker_body_attn(self.speaker_body(speaker)[:, None])
         return face.expand(-1, length, -1), body.expand(-1, length, -1)
 
-    def _motion_input(self, cond: Mapping[str, Tensor], b: int, length: int) -> Tensor:
+    def _motion_input(self, cond: Mapping[str, Tensor], valid: Tensor) -> Tensor:
         """``[B, T, Dx]``: the seed on its frames, the learnable query on every other frame; or,
-        given ``cond["motion"]`` and ``cond["known"]``, the motion where known, else the query."""
+        given ``cond["motion"]`` and ``cond["known"]``, the motion where known, else the query.
+        ``valid`` ``[B, T, 1]``: padded frames show the query only (their motion, even NaN,
+        never reaches the conv encoder that mixes neighbouring frames)."""
+        b, length = valid.shape[:2]
         if "known" in cond:
             query = self.query.expand(b, length, -1)
-            return torch.where(cond["known"], cond["motion"].to(query.dtype), query)
+            shown = cond["known"] & valid
+            return torch.where(shown, cond["motion"].to(query.dtype), query)
         s = self.config.seed_frames
         query = self.query.expand(b, length - s, -1)
         if s == 0:
@@ -320,7 +324,7 @@ class MambaTalk(nn.Module):
         spk_face, spk_body = self._speakers(cond, length)
 
         # global scan
-        motion = self._motion_input(cond, b, length)
+        motion = self._motion_input(cond, valid)
         motion_feat = self.motion_encoder(motion.transpose(1, 2)).transpose(1, 2)
         global_motion = self.position(self.motion_proj(motion_feat) + spk_body)
         global_motion = self.motion_attn(global_motion, src_key_padding_mask=padding)
