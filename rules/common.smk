@@ -19,6 +19,9 @@ from adm.summary import skipped_clips_summary
 
 validate(config, schema="../workflow/schemas/config.schema.yaml")
 EXPERIMENT = Experiment.from_config(config)
+# The per-clip stages' batches (data.clips_per_job): one rule per batch in data.smk and
+# features.smk, computed once.
+CLIP_BATCHES = files.clip_batch_files(EXPERIMENT)
 
 
 def get_output_folder(wildcards, output):
@@ -119,10 +122,6 @@ def get_train_priority(wildcards):
 
 def get_train_gpus(wildcards):
     return train_job_gpus(EXPERIMENT, wildcards.variant)
-
-
-def get_clip_batches():
-    return files.clip_batch_files(EXPERIMENT)
 
 
 def get_feature_files(kind):

@@ -43,7 +43,7 @@ rule download_beat:
 # One job per batch of a speaker's clips (data.clips_per_job), each writing every clip's own
 # Parquet: per-clip jobs spent most of their time starting up. Snakemake cannot derive a list
 # of outputs from a wildcard, hence one named rule per batch (prepare_clip_speaker2_0, ...).
-for batch, batch_files in get_clip_batches().items():
+for batch, batch_files in CLIP_BATCHES.items():
 
     rule:
         name:

@@ -45,7 +45,7 @@ rule filter_vectors:
 # One audio and one text job per batch of a speaker's clips (data.clips_per_job; see
 # prepare_clip), each writing every clip's own table: a job's start-up (librosa's kernels,
 # WavLM, the word vectors) takes seconds and a clip's features a fraction of one.
-for batch, batch_files in get_clip_batches().items():
+for batch, batch_files in CLIP_BATCHES.items():
 
     rule:
         name:
