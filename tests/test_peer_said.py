@@ -126,6 +126,33 @@ def test_padded_frames_do_not_change_valid_outputs():
     assert (out - unmasked)[mask].abs().max() > 1e3 * tol
 
 
+def test_attention_is_masked_softmax_and_an_empty_row_attends_to_every_key():
+    torch.manual_seed(3)
+    attn = Attention(dim=16, context_dim=6, heads=2, head_dim=8).eval()
+    x, context = torch.randn(3, 12, 16), torch.randn(3, 9, 6)
+    allowed = torch.rand(3, 1, 12, 9) < 0.4
+    allowed[0, 0, 4] = False  # a query frame with nothing allowed (a padded frame's row)
+    allowed[1, 0, 2] = True
+
+    def written_out(allowed):  # softmax(q k^T / sqrt(d), masked) v, float64
+        q = attn.to_q(x).double().reshape(3, 12, 2, 8).transpose(1, 2)
+        k = attn.to_k(context).double().reshape(3, 9, 2, 8).transpose(1, 2)
+        v = attn.to_v(context).double().reshape(3, 9, 2, 8).transpose(1, 2)
+        scores = (q @ k.transpose(-1, -2) / math.sqrt(8)).masked_fill(~allowed, -math.inf)
+        out = (scores.softmax(-1) @ v).transpose(1, 2).reshape(3, 12, 16)
+        return F.linear(out, attn.to_out.weight.double(), attn.to_out.bias.double())
+
+    with torch.no_grad():
+        out = attn(x, context, allowed)
+        expected = written_out(allowed | ~allowed.any(-1, keepdim=True))
+        unmasked = attn(x, context, None)
+    # Projections (fan-in 16 or 6), a dot of 8, a softmax over 9 keys, a sum of 9, fan-in 16.
+    tol = network_tol(attn, out, extra_sums=[8, 9, 9])
+    assert (out.double() - expected).abs().max() <= tol
+    assert (out[0, 4] - unmasked[0, 4]).abs().max() <= tol  # the empty row: every key
+    assert (out[0, 5] - unmasked[0, 5]).abs().max() > 1e3 * tol  # the mask does act
+
+
 def test_masked_group_norm_is_group_norm_of_the_valid_frames():
     torch.manual_seed(0)
     norm = MaskedGroupNorm(4, 16)

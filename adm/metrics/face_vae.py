@@ -30,6 +30,7 @@ from torch import nn
 from adm.metrics.conv_window import WindowedModel, WindowEncoder, check_length
 from adm.metrics.fitting import Observer, Progress, Windows, resolve_steps, seeded
 from adm.metrics.fitting import train_on_windows as _train
+from adm.optim import adamw
 
 CONV = (32, 64, 64, 32)
 MLP = (256, 128, 64)
@@ -157,7 +158,7 @@ def fit_face_vae(
     num, length, channels = train_windows.shape
     with seeded(seed):
         model = FaceVAE(channels, length, mlp_negative_slope).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    opt = adamw(model.parameters(), lr=lr)
     steps = resolve_steps(num, batch, iterations, epochs)
 
     def loss_fn(m: nn.Module, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from adm.metrics.conv_window import WindowDecoder, WindowedModel, WindowEncoder
 from adm.metrics.fitting import Observer, Progress, Windows, resolve_steps, seeded
 from adm.metrics.fitting import train_on_windows as _train
+from adm.optim import adam
 
 CONV = (300, 600, 600, 300)
 MLP = (1200, 600, 300)
@@ -101,7 +102,7 @@ def fit_motion_autoencoder(
     num, length, dim = train_windows.shape
     with seeded(seed):
         model = MotionAutoencoder(dim, length, mlp_negative_slope).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=betas)
+    opt = adam(model.parameters(), lr=lr, betas=betas)
     steps = resolve_steps(num, batch, iterations, epochs)
     model.train_losses = _train(
         model,

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from adm.diffusion import GaussianDiffusion
+from adm.optim import adamw
 from adm.training.config import TrainConfig
 from adm.training.dataset import Batch
 from adm.training.distributed import DistContext, all_reduce_sum
@@ -117,7 +118,7 @@ class LossModule(nn.Module):
 
 
 def build_optimizer(
-    denoiser: nn.Module, weighting: LossWeighting, cfg: TrainConfig, fused: bool = False
+    denoiser: nn.Module, weighting: LossWeighting, cfg: TrainConfig
 ) -> torch.optim.AdamW:
     """AdamW over two parameter groups: the network (``cfg.lr``, ``cfg.weight_decay``) and the
     loss weighting's parameters, if any (``cfg.weighting_lr`` or ``cfg.lr``, no decay).
@@ -131,8 +132,7 @@ def build_optimizer(
     if weighting_params:
         lr = cfg.lr if cfg.weighting_lr is None else cfg.weighting_lr
         groups.append({"params": weighting_params, "weight_decay": 0.0, "lr": lr})
-    extra = {"fused": True} if fused else {}
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), **extra)
+    return adamw(groups, lr=cfg.lr, betas=tuple(cfg.betas))
 
 
 class Trainer:
@@ -184,7 +184,7 @@ class Trainer:
         if cfg.compile and cuda:
             wrapped = torch.compile(wrapped)
         self.wrapped = wrapped
-        self.optimizer = build_optimizer(self.denoiser, self.weighting, cfg, fused=cuda)
+        self.optimizer = build_optimizer(self.denoiser, self.weighting, cfg)
         # Same seed on every rank: each draws the global batch's t/eps and keeps its rows.
         self.noise = torch.Generator(device=device)
         self.noise.manual_seed(cfg.seed)

@@ -35,6 +35,7 @@ from adm.config import from_dict
 from adm.errors import BadInputError, ConfigError
 from adm.io.tensors import load_tensors, save_tensors
 from adm.models.mambatalk.parts import part_dims
+from adm.optim import adam
 
 #: ``format`` metadata value of a saved part VQ-VAE.
 VQ_FORMAT = "adm.mambatalk.part_vq"
@@ -243,7 +244,7 @@ def train_part_vq(
     model.to(device)
     x = x.to(device)
     draw = torch.Generator().manual_seed(seed + 1)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = adam(model.parameters(), lr=lr)
     losses = []
     model.train()
     for _ in range(steps):
