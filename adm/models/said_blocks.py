@@ -116,8 +116,8 @@ class Attention(nn.Module):
     exactly 0. A row with nothing allowed (only at padded query frames, whose outputs no valid
     frame sees) attends to every key instead, so it stays finite whatever the kernel does with
     an empty row. Computed by ``scaled_dot_product_attention`` (scale ``1/sqrt(head_dim)``):
-    on the CPU its fused kernel takes about 40% less time than scores, softmax and product
-    written out (``docs/benchmarks.md`` "SAiD's attention")."""
+    its fused kernel made the bundled SAiD's training job about 12% shorter on the CPU than
+    scores, softmax and product written out (``docs/benchmarks.md``, run G)."""
 
     def __init__(self, dim: int, context_dim: int, heads: int, head_dim: int):
         super().__init__()
