@@ -119,3 +119,14 @@ def test_the_peers_train_first_and_adms_denoiser_last():
     priority = {name: train_priority(experiment, name) for name in experiment.variants}
     assert {k for k, v in priority.items() if v == 0} == {"full", "no_uwp", "a2e", "a2g", "dsg"}
     assert set(priority.values()) == {0, 1}
+
+
+def test_a_regression_peers_footnote_says_its_seeds_agree():
+    """CaMN and MambaTalk give the same motion for every sampling seed: their footnote says
+    that their ± of 0 is not a training spread; a diffusion peer's footnote does not."""
+    from adm.experiment.stages import DETERMINISTIC_NOTE, table_context
+
+    notes = table_context(Experiment.from_config(copy.deepcopy(CONFIG)))["method_notes"]
+    regression = {m for m, lines in notes.items() if DETERMINISTIC_NOTE in lines}
+    assert regression == {"CaMN", "MambaTalk", "MambaTalk + UWP"}
+    assert "Sampled with one prediction per window (regression)." in notes["CaMN"]

@@ -98,6 +98,7 @@ def table_context(experiment: Experiment) -> dict[str, Any]:
         method_notes[variant["method"]] = [
             *variant.get("notes", []),
             f"Sampled with {variant_sampler_label(experiment, name)}.",
+            *([DETERMINISTIC_NOTE] if is_regression(experiment, name) else []),
         ]
     return {
         "data_source": experiment.data.source,
@@ -110,12 +111,27 @@ def table_context(experiment: Experiment) -> dict[str, Any]:
     }
 
 
+#: The table footnote of a regression peer: its seeds agree, so its ``±`` says nothing about
+#: how much the row depends on the training (measured: the bundled CaMN's and MambaTalk's FGD
+#: moved by 10-20% between two trainings that differed in the optimiser's rounding only).
+DETERMINISTIC_NOTE = (
+    "Deterministic: every sampling seed gives the same motion, so its ± is 0; it does not show "
+    "how much another training run (another seed, even another rounding) moves the row."
+)
+
+
+def is_regression(experiment: Experiment, variant: str) -> bool:
+    """Whether ``variant`` predicts motion directly (no noise, no sampler)."""
+    objective = experiment.variant(variant)["objective"]
+    return bool(objective) and objective.get("name") in REGRESSION_OBJECTIVES
+
+
 def variant_sampler_label(experiment: Experiment, variant: str) -> str:
     """How one variant samples, e.g. ``DDIM-25, guidance 3`` or ``one prediction per window``
     for a regression network."""
-    sections = experiment.variant(variant)
-    if sections["objective"] and sections["objective"].get("name") in REGRESSION_OBJECTIVES:
+    if is_regression(experiment, variant):
         return "one prediction per window (regression)"
+    sections = experiment.variant(variant)
     sample = sections["sample"]
     chain = sections["diffusion"].get("steps", 1000)
     label = samplers.sampler_label(sample.get("sampler", "ddpm"), sample.get("steps", 50), chain)
