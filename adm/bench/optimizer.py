@@ -8,8 +8,7 @@ times ``--steps`` optimiser steps of the trainer's optimiser (AdamW; Adam for th
 autoencoder) twice in the same process: PyTorch's per-tensor loop (``foreach=False``, its CPU
 default) and ``fused=True`` (what :mod:`adm.optim` builds). It prints tensors, parameters,
 milliseconds per step of each and their ratio (the config's ``scale`` picks the preset; with
-WavLM features the audio width counts the acoustic blocks only, which changes only the first
-layer's size).
+WavLM features the audio width takes WavLM-Large's 1024 dims without loading the model).
 """
 
 from __future__ import annotations
@@ -26,17 +25,20 @@ from adm.evaluation.config import FitConfig
 from adm.experiment.config import Experiment
 from adm.experiment.load import load_experiment
 from adm.experiment.stages import train_settings
+from adm.features.layout import audio_layout
 from adm.metrics.face_vae import FaceVAE
 from adm.metrics.motion_autoencoder import MotionAutoencoder
 from adm.models import build_denoiser
 from adm.training.config import parse_run_config, resolve_model_config
 
 MOTION_DIM, FACE_DIM = 141, 51
+WAVLM_LARGE_WIDTH = 1024  # the paper's WavLM-Large hidden size
 
 
 def trained_networks(experiment: Experiment) -> dict[str, nn.Module]:
     """``{variant: network}``, one per distinct (model name, resolved model settings)."""
-    audio_dim = experiment.audio_dim() or 0
+    wavlm = WAVLM_LARGE_WIDTH if experiment.audio.uses_wavlm else None
+    audio_dim = audio_layout(experiment.audio, wavlm).dim
     out: dict[str, nn.Module] = {}
     seen: set[str] = set()
     for name in experiment.variants:
